@@ -1,0 +1,1 @@
+"""Engines that run query model datasets: in-memory (reference), DuckDB, PostgreSQL."""

@@ -1,0 +1,424 @@
+"""Compiles the query model through SQLAlchemy Core to one SELECT per dataset, and runs it.
+
+The shape of the SELECT:
+
+- The candidate entities are the distinct ids in the tables the population uses.
+- A many-rows frame is its table (aliased) with the conditions of its filters in WHERE.
+- Each aggregation is a CTE grouped by entity id; each picked row (first/last) is a CTE of the rows
+  numbered by ROW_NUMBER() in sort order; each one-row table is the table itself. They are
+  LEFT JOINed on the entity id wherever a value of them is used: in the final SELECT, or inside
+  another CTE (a filter that compares each row with a pupil's date of birth).
+- A lookup is a LEFT JOIN of the reference table on its key, next to the row that holds the key.
+
+Dialect differences (date arithmetic, collation) live in the `DuckDBEngine` and
+`PostgreSQLEngine` subclasses.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from ehrql_schools.query_model import nodes
+
+SQL_TYPES: dict[type, type[sa.types.TypeEngine]] = {
+    bool: sa.Boolean,
+    int: sa.BigInteger,
+    float: sa.Double,
+    str: sa.String,
+    datetime.date: sa.Date,
+    datetime.time: sa.Time,
+}
+ENTITY_ID = "_entity_id"
+VALUE = "_value"
+POSITION = "_position"
+
+
+class DatabaseError(Exception):
+    """The database could not run a dataset's query (e.g. a table is missing); the message is
+    the database's own, without SQLAlchemy's traceback and statement."""
+
+
+class SQLEngine:
+    """Runs datasets on a database given by a SQLAlchemy URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def get_query(self, dataset: nodes.Dataset) -> sa.Select:
+        return DatasetQuery(self, dataset).select()
+
+    def get_sql(self, dataset: nodes.Dataset) -> str:
+        """The SELECT as text in this engine's dialect, with literal values inlined."""
+        query = self.get_query(dataset)
+        engine = sa.create_engine(self.url)
+        try:
+            compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+        finally:
+            engine.dispose()
+        return str(compiled)
+
+    def get_results(
+        self, dataset: nodes.Dataset, batch_size: int = 10_000
+    ) -> Iterator[list[tuple]]:
+        """The dataset's rows in batches, ordered by entity id: (id, *variables)."""
+        query = self.get_query(dataset)
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.connect() as connection:
+                result = connection.execution_options(
+                    stream_results=True, yield_per=batch_size
+                ).execute(query)
+                for batch in result.partitions(batch_size):
+                    yield [tuple(row) for row in batch]
+        except sa.exc.DBAPIError as error:
+            message = str(error.orig).strip().splitlines()[0]
+            raise DatabaseError(f"the database could not run the query: {message}") from error
+        finally:
+            engine.dispose()
+
+    # Dialect differences
+
+    def date_add_days(self, date: ColumnElement, number: ColumnElement) -> ColumnElement:
+        return date + sa.cast(number, sa.Integer)
+
+    def date_add_months(self, date: ColumnElement, number: ColumnElement) -> ColumnElement:
+        raise NotImplementedError
+
+    def days_between(self, end: ColumnElement, start: ColumnElement) -> ColumnElement:
+        return sa.cast(end - start, sa.BigInteger)
+
+    def ordered(self, expression: ColumnElement, type_: type) -> ColumnElement:
+        """The expression as it must be compared and sorted (strings in code point order)."""
+        return expression
+
+
+class Context:
+    """Where expressions are compiled: a FROM clause that grows a LEFT JOIN for each one-row
+    frame, aggregation or lookup used, the entity id to join them on, and the current row."""
+
+    def __init__(self, entity_id: ColumnElement, from_clause: Any, row: Any = None) -> None:
+        self.entity_id, self.from_clause, self.row = entity_id, from_clause, row
+        self.joined: dict[nodes.Node, Any] = {}
+
+    def join(self, node: nodes.Node, make: Callable[[], tuple[Any, ColumnElement]]) -> Any:
+        if node not in self.joined:
+            alias, on = make()
+            self.from_clause = self.from_clause.outerjoin(alias, on)
+            self.joined[node] = alias
+        return self.joined[node]
+
+
+class DatasetQuery:
+    """Builds the SELECT for one dataset."""
+
+    def __init__(self, engine: SQLEngine, dataset: nodes.Dataset) -> None:
+        self.engine, self.dataset = engine, dataset
+        self.metadata = sa.MetaData()
+        self.ctes: dict[nodes.Node, Any] = {}
+        self.picked_columns: dict[nodes.Node, list[str]] = {}
+        for node in nodes.walk(dataset):
+            if isinstance(node, nodes.SelectColumn):
+                columns = self.picked_columns.setdefault(node.source, [])
+                if node.name not in columns:
+                    columns.append(node.name)
+
+    def select(self) -> sa.Select:
+        key = self.dataset.entity_key
+        tables = [self.table(table) for table in nodes.population_tables(self.dataset)]
+        universe = sa.union(*(sa.select(table.c[key].label(ENTITY_ID)) for table in tables))
+        universe = universe.subquery("population_universe")
+        context = Context(universe.c[ENTITY_ID], universe)
+        population = self.series(self.dataset.population, context)
+        variables = [
+            self.series(series, context).label(name) for name, series in self.dataset.variables
+        ]
+        return (
+            sa.select(universe.c[ENTITY_ID].label(key), *variables)
+            .select_from(context.from_clause)
+            .where(population)
+            .order_by(universe.c[ENTITY_ID])
+        )
+
+    def table(self, table: nodes.TableSchema) -> sa.Table:
+        if table.name not in self.metadata.tables:
+            columns = [sa.Column(name, SQL_TYPES[type_]()) for name, type_ in table.columns]
+            sa.Table(table.name, self.metadata, *columns)
+        return self.metadata.tables[table.name]
+
+    # Frames
+
+    def rows(self, frame: nodes.Frame) -> tuple[Context, list[ColumnElement]]:
+        """A context over the rows of a frame's table, and the conditions that select them."""
+        lineage = nodes.lineage(frame)
+        root = lineage[-1]
+        table = self.table(root.table).alias()
+        # Rows are grouped by their owner: the entity, or the key that related rows share.
+        owner = root.column if isinstance(root, nodes.RelatedRows) else root.table.entity_key
+        context = Context(table.c[owner], table, row=table)
+        conditions = [
+            self.series(item.condition, context)
+            for item in reversed(lineage)
+            if isinstance(item, nodes.Filter)
+        ]
+        return context, conditions
+
+    def aggregate_cte(self, series: nodes.Series) -> Any:
+        if series in self.ctes:
+            return self.ctes[series]
+        if isinstance(series, nodes.Exists | nodes.Count):
+            context, conditions = self.rows(series.source)
+            value = sa.true() if isinstance(series, nodes.Exists) else sa.func.count()
+        else:
+            assert isinstance(series, nodes.Aggregate) and series.source.domain.frame
+            context, conditions = self.rows(series.source.domain.frame)
+            value = self.aggregate(series, self.series(series.source, context))
+        query = (
+            sa.select(context.entity_id.label(ENTITY_ID), value.label(VALUE))
+            .select_from(context.from_clause)
+            .where(*conditions)
+            .group_by(context.entity_id)
+        )
+        self.ctes[series] = query.cte(f"aggregate_{len(self.ctes) + 1}")
+        return self.ctes[series]
+
+    def aggregate(self, series: nodes.Aggregate, value: ColumnElement) -> ColumnElement:
+        match series:
+            case nodes.CountDistinct():
+                return sa.func.count(sa.distinct(value))
+            case nodes.Min() if series.type is bool:
+                return sa.func.bool_and(value)  # PostgreSQL has no min(boolean)
+            case nodes.Max() if series.type is bool:
+                return sa.func.bool_or(value)
+            case nodes.Min():
+                return sa.func.min(self.engine.ordered(value, series.type))
+            case nodes.Max():
+                return sa.func.max(self.engine.ordered(value, series.type))
+            case nodes.Sum():
+                return sa.cast(sa.func.sum(value), SQL_TYPES[series.type])
+            case nodes.Mean():
+                return sa.cast(sa.func.avg(sa.cast(value, sa.Double)), sa.Double)
+        raise TypeError(f"unknown aggregation {series!r}")
+
+    def picked_row_cte(self, frame: nodes.PickOneRowPerEntity) -> Any:
+        if frame in self.ctes:
+            return self.ctes[frame]
+        context, conditions = self.rows(frame.source)
+        row = context.row
+        keys = [self.engine.ordered(self.series(key, context), key.type) for key in frame.sort.keys]
+        keys += [self.engine.ordered(row.c[name], type_) for name, type_ in frame.table.columns]
+        if frame.position == "first":
+            order = [sa.nulls_first(key.asc()) for key in keys]
+        else:
+            order = [sa.nulls_last(key.desc()) for key in keys]
+        position = sa.func.row_number().over(partition_by=context.entity_id, order_by=order)
+        columns = self.picked_columns.get(frame, [])
+        numbered = (
+            sa.select(
+                context.entity_id.label(ENTITY_ID),
+                *(row.c[name] for name in columns),
+                position.label(POSITION),
+            )
+            .select_from(context.from_clause)
+            .where(*conditions)
+            .subquery()
+        )
+        query = sa.select(numbered.c[ENTITY_ID], *(numbered.c[name] for name in columns)).where(
+            numbered.c[POSITION] == 1
+        )
+        self.ctes[frame] = query.cte(f"picked_{len(self.ctes) + 1}")
+        return self.ctes[frame]
+
+    def owner_key(self, frame: nodes.Frame, context: Context) -> ColumnElement:
+        """What the CTE of an aggregation or pick over the frame joins on in this context: the
+        entity id, or for related rows the value of their key."""
+        root = nodes.lineage(frame)[-1]
+        if isinstance(root, nodes.RelatedRows):
+            return self.series(root.key, context)
+        return context.entity_id
+
+    def one_row(self, frame: nodes.Frame, context: Context) -> Any:
+        """The alias, joined into the context, that holds the frame's single row."""
+        match frame:
+            case nodes.SelectTable(table=table):
+
+                def make() -> tuple[Any, ColumnElement]:
+                    alias = self.table(table).alias()
+                    return alias, alias.c[table.entity_key] == context.entity_id
+
+            case nodes.PickOneRowPerEntity():
+                owner = self.owner_key(frame.source, context)
+
+                def make() -> tuple[Any, ColumnElement]:
+                    alias = self.picked_row_cte(frame).alias()
+                    return alias, alias.c[ENTITY_ID] == owner
+
+            case nodes.LookupRow(table=table, column=column, key=key):
+                key_value = self.series(key, context)
+
+                def make() -> tuple[Any, ColumnElement]:
+                    alias = self.table(table).alias()
+                    return alias, alias.c[column] == key_value
+
+            case _:
+                raise TypeError(f"not a one-row frame: {frame!r}")
+        return context.join(frame, make)
+
+    # Series
+
+    def series(self, series: nodes.Series, context: Context) -> ColumnElement:
+        match series:
+            case nodes.Value(value=value):
+                if value is None:
+                    return sa.null()
+                sql_type = SQL_TYPES[type(value)]
+                return sa.cast(sa.literal(value, sql_type()), sql_type)
+            case nodes.SelectColumn(source=source, name=name):
+                if source.is_many and not isinstance(source, nodes.LookupRow):
+                    return context.row.c[name]
+                return self.one_row(source, context).c[name]
+            case nodes.Exists() | nodes.Count() | nodes.CountDistinct():
+                empty = sa.false() if isinstance(series, nodes.Exists) else sa.literal(0)
+                return sa.func.coalesce(self.aggregated(series, context), empty)
+            case nodes.Aggregate():
+                return self.aggregated(series, context)
+            case nodes.Case(cases=cases, default=default):
+                sql_type = SQL_TYPES.get(series.type)
+                whens = [
+                    (self.series(condition, context), self.typed(value, sql_type, context))
+                    for condition, value in cases
+                ]
+                return sa.case(*whens, else_=self.typed(default, sql_type, context))
+        arguments = [self.series(child, context) for child in series.children()]  # type: ignore[arg-type]
+        return self.function(series, arguments)
+
+    def aggregated(self, series: nodes.Series, context: Context) -> ColumnElement:
+        """The value of an aggregation, its CTE joined into the context."""
+        if isinstance(series, nodes.Exists | nodes.Count):
+            frame = series.source
+        else:
+            assert isinstance(series, nodes.Aggregate) and series.source.domain.frame
+            frame = series.source.domain.frame
+        owner = self.owner_key(frame, context)
+        cte = self.aggregate_cte(series)
+
+        def make() -> tuple[Any, ColumnElement]:
+            alias = cte.alias()
+            return alias, alias.c[ENTITY_ID] == owner
+
+        return context.join(series, make).c[VALUE]
+
+    def typed(self, value: nodes.Series, sql_type: Any, context: Context) -> ColumnElement:
+        if sql_type is None:
+            return self.series(value, context)
+        return sa.cast(self.series(value, context), sql_type)
+
+    def function(self, series: nodes.Series, args: list[ColumnElement]) -> ColumnElement:
+        ordered = self.engine.ordered
+        match series:
+            case nodes.EQ() | nodes.NE():
+                return COMPARISONS[type(series)](args[0], args[1])
+            case nodes.Comparison(lhs=lhs, rhs=rhs):
+                left, right = ordered(args[0], lhs.type), ordered(args[1], rhs.type)
+                return COMPARISONS[type(series)](left, right)
+            case nodes.And():
+                return sa.and_(*args)
+            case nodes.Or():
+                return sa.or_(*args)
+            case nodes.Not():
+                return sa.not_(args[0])
+            case nodes.IsNull():
+                return args[0].is_(None)
+            case nodes.In(values=values):
+                if not values:
+                    return sa.false()
+                return args[0].in_(list(values))
+            case nodes.Add() | nodes.Subtract() | nodes.Multiply():
+                sql_type = SQL_TYPES[series.type]
+                left, right = sa.cast(args[0], sql_type), sa.cast(args[1], sql_type)
+                return ARITHMETIC[type(series)](left, right)
+            case nodes.TrueDivide():
+                return self.divide(args[0], args[1])
+            case nodes.FloorDivide():
+                quotient = self.divide(args[0], args[1])
+                return sa.cast(sa.func.floor(quotient), sa.BigInteger)
+            case nodes.Negate():
+                return -args[0]
+            case nodes.CastToFloat():
+                return sa.cast(args[0], sa.Double)
+            case nodes.CastToInt(source=source):
+                if source.type is float:
+                    return sa.cast(sa.func.trunc(args[0]), sa.BigInteger)
+                return sa.cast(args[0], sa.BigInteger)
+            case nodes.MaximumOf() | nodes.MinimumOf():
+                sql_type = SQL_TYPES[series.type]
+                values = [ordered(sa.cast(arg, sql_type), series.type) for arg in args]
+                function = (
+                    sa.func.greatest if isinstance(series, nodes.MaximumOf) else sa.func.least
+                )
+                return function(*values)
+            case nodes.StringContains():
+                return sa.func.strpos(args[0], args[1]) > 0
+            case nodes.YearFromDate() | nodes.MonthFromDate() | nodes.DayFromDate():
+                return self.date_part(series, args[0])
+            case nodes.DateAddDays():
+                return self.engine.date_add_days(args[0], args[1])
+            case nodes.DateAddMonths():
+                return self.engine.date_add_months(args[0], args[1])
+            case nodes.DateDifferenceInDays():
+                return self.engine.days_between(args[0], args[1])
+            case nodes.DateDifferenceInMonths():
+                end, start = args
+                months = (self.part("year", end) - self.part("year", start)) * 12 + (
+                    self.part("month", end) - self.part("month", start)
+                )
+                earlier_day = self.part("day", end) < self.part("day", start)
+                return months - sa.case((earlier_day, 1), else_=0)
+            case nodes.DateDifferenceInYears():
+                end, start = args
+                years = self.part("year", end) - self.part("year", start)
+                earlier_in_year = sa.or_(
+                    self.part("month", end) < self.part("month", start),
+                    sa.and_(
+                        self.part("month", end) == self.part("month", start),
+                        self.part("day", end) < self.part("day", start),
+                    ),
+                )
+                return years - sa.case((earlier_in_year, 1), else_=0)
+        raise TypeError(f"unknown function {series!r}")
+
+    def divide(self, left: ColumnElement, right: ColumnElement) -> ColumnElement:
+        """Floating-point division, null when dividing by zero. (The divisor is typed, or
+        SQLAlchemy would cast it to NUMERIC, which DuckDB rounds to three decimal places.)"""
+        divisor = sa.func.nullif(sa.cast(right, sa.Double), 0, type_=sa.Double)
+        return sa.cast(left, sa.Double) / divisor
+
+    def date_part(self, series: nodes.Series, date: ColumnElement) -> ColumnElement:
+        field = {
+            nodes.YearFromDate: "year",
+            nodes.MonthFromDate: "month",
+            nodes.DayFromDate: "day",
+        }[type(series)]
+        return self.part(field, date)
+
+    def part(self, field: str, date: ColumnElement) -> ColumnElement:
+        return sa.cast(sa.extract(field, date), sa.BigInteger)
+
+
+COMPARISONS: dict[type, Callable[[Any, Any], ColumnElement]] = {
+    nodes.EQ: lambda a, b: a == b,
+    nodes.NE: lambda a, b: a != b,
+    nodes.LT: lambda a, b: a < b,
+    nodes.LE: lambda a, b: a <= b,
+    nodes.GT: lambda a, b: a > b,
+    nodes.GE: lambda a, b: a >= b,
+}
+ARITHMETIC: dict[type, Callable[[Any, Any], ColumnElement]] = {
+    nodes.Add: lambda a, b: a + b,
+    nodes.Subtract: lambda a, b: a - b,
+    nodes.Multiply: lambda a, b: a * b,
+}

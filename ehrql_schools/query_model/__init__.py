@@ -1,0 +1,1 @@
+"""The query model: immutable nodes between the query language and the engines."""

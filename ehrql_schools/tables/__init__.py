@@ -1,0 +1,1 @@
+"""Table declarations for dataset definitions, generated from schema/ (see generate.py)."""

@@ -1,0 +1,1 @@
+"""Pipelines, planner, executors, output levels, backend agent and output checking (`osschools`)."""
