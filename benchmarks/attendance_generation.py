@@ -31,8 +31,10 @@ def main() -> None:
     started = time.perf_counter()
     backbone = build_backbone(preset(arguments.preset))
     seconds = time.perf_counter() - started
-    print(f"backbone: {len(backbone.enrolments):,} enrolments in {seconds:.1f} s, "
-          f"peak RSS {_peak_rss_mb():,.0f} MB")
+    print(
+        f"backbone: {len(backbone.enrolments):,} enrolments in {seconds:.1f} s, "
+        f"peak RSS {_peak_rss_mb():,.0f} MB"
+    )
 
     rows = {"attendance_sessions": 0, "exclusions": 0}
     profiler = cProfile.Profile() if arguments.profile else None
@@ -45,8 +47,10 @@ def main() -> None:
         profiler.disable()
     seconds = time.perf_counter() - started
     marks = rows["attendance_sessions"]
-    print(f"attendance: {marks:,} marks and {rows['exclusions']:,} exclusions in {seconds:.1f} s "
-          f"({marks / seconds / 1e6:.1f} million marks/s), peak RSS {_peak_rss_mb():,.0f} MB")
+    print(
+        f"attendance: {marks:,} marks and {rows['exclusions']:,} exclusions in {seconds:.1f} s "
+        f"({marks / seconds / 1e6:.1f} million marks/s), peak RSS {_peak_rss_mb():,.0f} MB"
+    )
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
 

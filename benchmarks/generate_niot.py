@@ -37,8 +37,9 @@ def main() -> None:
         def on_stage(stage: str) -> None:
             stage_times[stage] = time.perf_counter() - started
 
-        rows = generate_trust(preset(args.scale), DuckDBWriter(output, load_schema()),
-                              on_stage=on_stage)
+        rows = generate_trust(
+            preset(args.scale), DuckDBWriter(output, load_schema()), on_stage=on_stage
+        )
         seconds = time.perf_counter() - started
         size = output.stat().st_size
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -58,13 +58,27 @@ BOTH, AM, PM = 2, 0, 1
 
 # Codes within each reason, by share. S (study leave) and J1 (interviews) are for years 11 and over.
 UNAUTHORISED_DAY_CODES = {"O": 0.72, "N": 0.2, "G": 0.08}
-OTHER_AUTHORISED_DAY_CODES = {"C": 0.32, "M": 0.3, "R": 0.18, "T": 0.05, "C2": 0.05, "S": 0.05,
-                              "J1": 0.03, "C1": 0.02}
+OTHER_AUTHORISED_DAY_CODES = {
+    "C": 0.32,
+    "M": 0.3,
+    "R": 0.18,
+    "T": 0.05,
+    "C2": 0.05,
+    "S": 0.05,
+    "J1": 0.03,
+    "C1": 0.02,
+}
 HOLIDAY_CODES = {"G": 0.9, "C": 0.1}
 SINGLE_SESSION_CODES = {"M": 0.45, "I": 0.2, "O": 0.12, "U": 0.08, "N": 0.05, "C": 0.05, "R": 0.05}
-REASON_OF_SINGLE_CODE = {"M": "other_authorised", "I": "illness", "O": "unauthorised",
-                         "U": "unauthorised", "N": "unauthorised", "C": "other_authorised",
-                         "R": "other_authorised"}
+REASON_OF_SINGLE_CODE = {
+    "M": "other_authorised",
+    "I": "illness",
+    "O": "unauthorised",
+    "U": "unauthorised",
+    "N": "unauthorised",
+    "C": "other_authorised",
+    "R": "other_authorised",
+}
 APPROVED_ACTIVITY_CODES = {"V": 0.55, "P": 0.15, "B": 0.15, "W": 0.1, "K": 0.05}
 WHOLE_DAY_ACTIVITY = ("V", "W", "K")
 PUPIL_NOT_POSSIBLE_CODES = {"Y1": 0.35, "Y2": 0.15, "Y3": 0.1, "Y7": 0.4}
@@ -80,20 +94,80 @@ REFERENCE_ABSENCE_RATE = 0.071
 RATE_BANDS = 20  # absence rate bands for the day intensity of spells (see _warped_days)
 
 # Exclusions: relative risk by year group index (N1 -2 ... 14), and by pupil group.
-EXCLUSION_RISK_BY_YEAR_GROUP = {-2: 0, -1: 0, 0: 0.2, 1: 0.25, 2: 0.3, 3: 0.6, 4: 0.8, 5: 1, 6: 1.2,
-                                7: 6, 8: 10, 9: 11, 10: 10, 11: 7, 12: 1.5, 13: 1, 14: 1}
+EXCLUSION_RISK_BY_YEAR_GROUP = {
+    -2: 0,
+    -1: 0,
+    0: 0.2,
+    1: 0.25,
+    2: 0.3,
+    3: 0.6,
+    4: 0.8,
+    5: 1,
+    6: 1.2,
+    7: 6,
+    8: 10,
+    9: 11,
+    10: 10,
+    11: 7,
+    12: 1.5,
+    13: 1,
+    14: 1,
+}
 EXCLUSION_RISK_FSM, EXCLUSION_RISK_BOY, EXCLUSION_RISK_AP = 2.5, 2.5, 3.0
 EXCLUSION_RISK_SEN = {"N": 1.0, "K": 2.5, "E": 2.0}
 EXCLUSION_FRAILTY_SHAPE = 0.6  # gamma frailty: suspensions concentrate on a few pupils
-SUSPENSION_SESSIONS = {1: 0.1, 2: 0.42, 3: 0.04, 4: 0.17, 5: 0.02, 6: 0.1, 8: 0.04, 10: 0.06,
-                       15: 0.02, 20: 0.015, 30: 0.006, 60: 0.003, 90: 0.001}
+SUSPENSION_SESSIONS = {
+    1: 0.1,
+    2: 0.42,
+    3: 0.04,
+    4: 0.17,
+    5: 0.02,
+    6: 0.1,
+    8: 0.04,
+    10: 0.06,
+    15: 0.02,
+    20: 0.015,
+    30: 0.006,
+    60: 0.003,
+    90: 0.001,
+}
 SUSPENSION_AFTERNOON_START = 0.15
 PERMANENT_MID_YEAR_PREFERENCE = 20.0
 PERMANENT_LAST_DAYS = 10
-SUSPENSION_REASONS = {"PD": 50, "VA": 12, "PP": 9, "VP": 8, "PA": 5, "DA": 3, "DM": 3, "WE": 2,
-                      "BU": 1.5, "RA": 1, "SM": 1, "TH": 1, "MT": 1, "LG": 0.3, "DS": 0.2, "OT": 4}
-PERMANENT_REASONS = {"PD": 35, "PA": 12, "PP": 10, "WE": 10, "DA": 10, "VA": 10, "VP": 4, "SM": 2,
-                     "DM": 2, "BU": 1, "RA": 1, "TH": 1, "MT": 1, "OT": 1}
+SUSPENSION_REASONS = {
+    "PD": 50,
+    "VA": 12,
+    "PP": 9,
+    "VP": 8,
+    "PA": 5,
+    "DA": 3,
+    "DM": 3,
+    "WE": 2,
+    "BU": 1.5,
+    "RA": 1,
+    "SM": 1,
+    "TH": 1,
+    "MT": 1,
+    "LG": 0.3,
+    "DS": 0.2,
+    "OT": 4,
+}
+PERMANENT_REASONS = {
+    "PD": 35,
+    "PA": 12,
+    "PP": 10,
+    "WE": 10,
+    "DA": 10,
+    "VA": 10,
+    "VP": 4,
+    "SM": 2,
+    "DM": 2,
+    "BU": 1,
+    "RA": 1,
+    "TH": 1,
+    "MT": 1,
+    "OT": 1,
+}
 REASON_COUNT_SHARES = (0.72, 0.2, 0.08)
 
 
@@ -265,8 +339,10 @@ def calibrate(settings: GeneratorSettings, roll: Roll) -> Calibration:
     days split between unauthorised, other authorised and illness. Also scales the exclusion risks
     so the trust's expected exclusions per 100 pupils match the settings.
     """
-    shares = {reason: value / sum(settings.absence_reasons.values())
-              for reason, value in settings.absence_reasons.items()}
+    shares = {
+        reason: value / sum(settings.absence_reasons.values())
+        for reason, value in settings.absence_reasons.items()
+    }
     absent = roll.absence_rate * 2 * roll.days
     total = max(absent.sum(), 1e-9)
     single = settings.single_session_absence_share * absent
@@ -301,22 +377,36 @@ def school_year_attendance(
     rng = random_stream(settings.seed, "attendance", school_id, year)
     n_days = len(calendar.open_dates)
     part_time_session = _part_time_nursery_session(rng, roll)
-    spells = absence_spells(rng, settings, calibration, roll, part_time_session >= 0,
-                            _day_intensity(settings, calendar))
+    spells = absence_spells(
+        rng, settings, calibration, roll, part_time_session >= 0, _day_intensity(settings, calendar)
+    )
     codes = _present_and_absent(spells, len(roll), n_days)
     minutes = np.zeros(codes.shape, np.int16)
     _mark_single_sessions(rng, codes, minutes, spells)
     _mark_late(rng, settings, codes, minutes, roll)
-    _mark_day_events(rng, codes, roll, settings.approved_activity_rate, APPROVED_ACTIVITY_CODES,
-                     WHOLE_DAY_ACTIVITY)
-    _mark_day_events(rng, codes, roll, PUPIL_NOT_POSSIBLE_RATE, PUPIL_NOT_POSSIBLE_CODES,
-                     tuple(PUPIL_NOT_POSSIBLE_CODES))
+    _mark_day_events(
+        rng,
+        codes,
+        roll,
+        settings.approved_activity_rate,
+        APPROVED_ACTIVITY_CODES,
+        WHOLE_DAY_ACTIVITY,
+    )
+    _mark_day_events(
+        rng,
+        codes,
+        roll,
+        PUPIL_NOT_POSSIBLE_RATE,
+        PUPIL_NOT_POSSIBLE_CODES,
+        tuple(PUPIL_NOT_POSSIBLE_CODES),
+    )
     exclusion_rng = random_stream(settings.seed, "exclusions", school_id, year)
     exclusions = draw_exclusions(exclusion_rng, calibration, roll)
     _mark_exclusions(codes, exclusions)
     _mark_not_compulsory(rng, codes, roll, part_time_session)
-    _mark_school_closures(random_stream(settings.seed, "school closures", school_id, year),
-                          settings, codes, calendar)
+    _mark_school_closures(
+        random_stream(settings.seed, "school closures", school_id, year), settings, codes, calendar
+    )
     marks = _marks_table(codes, minutes, roll, calendar)
     start_dates = calendar.open_dates[exclusions.first_session // 2]
     start_days = start_dates.astype("datetime64[D]").astype(np.int32)
@@ -386,11 +476,13 @@ def absence_spells(
         row=np.concatenate([other_row, np.flatnonzero(has_holiday), single_row]),
         start=np.zeros(0, np.int64),  # placed below
         days=np.concatenate([other_days, holiday[has_holiday], np.ones(len(single_row), np.int64)]),
-        code=np.concatenate([
-            _whole_day_codes(rng, calibration, roll, other_row),
-            _draw_codes(rng, HOLIDAY_CODES, int(has_holiday.sum())),
-            single_code,
-        ]),
+        code=np.concatenate(
+            [
+                _whole_day_codes(rng, calibration, roll, other_row),
+                _draw_codes(rng, HOLIDAY_CODES, int(has_holiday.sum())),
+                single_code,
+            ]
+        ),
         session=np.concatenate([np.full(len(other_row) + has_holiday.sum(), BOTH), single_session]),
     )
     return _placed(rng, spells, roll, intensity, occupied=whole + single)
@@ -493,8 +585,9 @@ def _warped_days(
     intensity = intensity / intensity.mean()
     band = np.minimum((rate * RATE_BANDS).astype(np.int64), RATE_BANDS - 1)
     band_rate = (np.arange(RATE_BANDS) + 0.5) / RATE_BANDS
-    density = intensity * (1 - band_rate[:, None]) / np.maximum(1 - band_rate[:, None] * intensity,
-                                                                0.05)
+    density = (
+        intensity * (1 - band_rate[:, None]) / np.maximum(1 - band_rate[:, None] * intensity, 0.05)
+    )
     cumulative = np.concatenate([np.zeros((RATE_BANDS, 1)), np.cumsum(density, axis=1)], axis=1)
     # One increasing lookup table for all bands: band b's cumulative shifted past band b - 1's.
     offset = np.arange(RATE_BANDS)[:, None] * (cumulative[:, -1].max() + 1)
@@ -582,8 +675,10 @@ def _mark_day_events(
 def draw_exclusions(rng: np.random.Generator, calibration: Calibration, roll: Roll) -> Exclusions:
     """Suspensions, lunchtime suspensions and permanent exclusions of one school-year."""
     n = len(roll)
-    risk = roll.exclusion_risk * roll.year_share * rng.gamma(
-        EXCLUSION_FRAILTY_SHAPE, 1 / EXCLUSION_FRAILTY_SHAPE, n
+    risk = (
+        roll.exclusion_risk
+        * roll.year_share
+        * rng.gamma(EXCLUSION_FRAILTY_SHAPE, 1 / EXCLUSION_FRAILTY_SHAPE, n)
     )
     permanent = _permanent_exclusions(rng, calibration, roll)
     stop = np.full(n, np.iinfo(np.int64).max)
@@ -599,8 +694,9 @@ def draw_exclusions(rng: np.random.Generator, calibration: Calibration, roll: Ro
         marks_e=np.zeros(int(keep.sum()), bool),
     )
     merged = [permanent, suspensions, lunchtime]
-    combined = Exclusions(*(np.concatenate([getattr(e, f.name) for e in merged])
-                            for f in fields(Exclusions)))
+    combined = Exclusions(
+        *(np.concatenate([getattr(e, f.name) for e in merged]) for f in fields(Exclusions))
+    )
     order = np.lexsort((combined.category, combined.first_session, combined.row))
     return Exclusions(*(getattr(combined, f.name)[order] for f in fields(Exclusions)))
 
@@ -731,9 +827,12 @@ def _marks_table(
             _dictionary((cell & 1).astype(np.int8), SESSIONS),
             _dictionary(code, ATTENDANCE_CODES),
             pa.Array.from_buffers(
-                pa.int16(), total,
-                [pa.py_buffer(np.packbits(is_late, bitorder="little")),
-                 pa.py_buffer(minutes.reshape(-1)[cell])],
+                pa.int16(),
+                total,
+                [
+                    pa.py_buffer(np.packbits(is_late, bitorder="little")),
+                    pa.py_buffer(minutes.reshape(-1)[cell]),
+                ],
             ),
         ],
         names=["pupil_id", "school_id", "date", "session", "attendance_code", "minutes_late"],
@@ -745,10 +844,12 @@ def _reasons(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Up to three distinct reasons per exclusion (drawn without replacement); -1 for none."""
     n = len(category)
-    weights = np.array([
-        [SUSPENSION_REASONS.get(reason, 0.0) for reason in EXCLUSION_REASONS],
-        [PERMANENT_REASONS.get(reason, 0.0) for reason in EXCLUSION_REASONS],
-    ])[(category == EXCLUSION_CATEGORIES.index("PERM")).astype(np.int64)]
+    weights = np.array(
+        [
+            [SUSPENSION_REASONS.get(reason, 0.0) for reason in EXCLUSION_REASONS],
+            [PERMANENT_REASONS.get(reason, 0.0) for reason in EXCLUSION_REASONS],
+        ]
+    )[(category == EXCLUSION_CATEGORIES.index("PERM")).astype(np.int64)]
     with np.errstate(divide="ignore"):
         keys = np.log(weights) + rng.gumbel(size=(n, len(EXCLUSION_REASONS)))
     ranked = np.argsort(-keys, axis=1, kind="stable")[:, :3]
@@ -779,6 +880,14 @@ def _exclusions_table(
                 for reason in reasons
             ],
         ],
-        names=["pupil_id", "school_id", "start_date", "category", "sessions", "reason_1",
-               "reason_2", "reason_3"],
+        names=[
+            "pupil_id",
+            "school_id",
+            "start_date",
+            "category",
+            "sessions",
+            "reason_1",
+            "reason_2",
+            "reason_3",
+        ],
     )

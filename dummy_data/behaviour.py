@@ -1,13 +1,14 @@
 """Behaviour incidents and achievements recorded in the MIS.
 
-Each pupil-year has a rate of incidents and of achievements: the settings' mean for the pupil's stage,
-a school culture factor, and a pupil factor that is larger for FSM, SEN, boys, low ability and frequent
-absence (incidents) or for high ability and good attendance (achievements), times a lasting propensity
-of the pupil (log-normal, strongly skewed for incidents, so a minority of pupils account for most of
-them). Most events happen in a lesson of one of the pupil's classes on that day and are recorded by the
-teacher of that lesson (the cover teacher in covered lessons); the rest (break-time incidents,
-attendance awards...) are recorded outside lessons by the pupil's tutor or another teacher of the
-school. Lesson ids follow the rule of `dummy_data.timetable.lesson_ids`, so no lesson is listed here.
+Each pupil-year has a rate of incidents and of achievements: the settings' mean for the pupil's
+stage, a school culture factor, and a pupil factor that is larger for FSM, SEN, boys, low ability
+and frequent absence (incidents) or for high ability and good attendance (achievements), times a
+lasting propensity of the pupil (log-normal, strongly skewed for incidents, so a minority of pupils
+account for most of them). Most events happen in a lesson of one of the pupil's classes on that day
+and are recorded by the teacher of that lesson (the cover teacher in covered lessons); the rest
+(break-time incidents, attendance awards...) are recorded outside lessons by the pupil's tutor or
+another teacher of the school. Lesson ids follow the rule of `dummy_data.timetable.lesson_ids`, so
+no lesson is listed here.
 """
 
 from __future__ import annotations
@@ -65,8 +66,14 @@ def generate_behaviour(
         school = schools.loc[plan.school_id]
         spells = spells_by[key].reset_index(drop=True)
         events = school_year_events(
-            backbone.settings, plan, school, spells, sexes.reindex(spells.pupil_id).to_numpy(),
-            members_by[key], staff_by[key].teacher_id.to_numpy(), tutors.get(key, pd.Series()),
+            backbone.settings,
+            plan,
+            school,
+            spells,
+            sexes.reindex(spells.pupil_id).to_numpy(),
+            members_by[key],
+            staff_by[key].teacher_id.to_numpy(),
+            tutors.get(key, pd.Series()),
         )
         if events.num_rows:
             yield "behaviour_events", events
@@ -113,8 +120,14 @@ def event_rates(spells: pd.DataFrame, male: np.ndarray, kind: str) -> np.ndarray
     fsm, sen = spells._fsm.to_numpy(), spells._sen.to_numpy()
     ability, absence = spells._ability.to_numpy(), spells._absence_rate.to_numpy()
     if kind == "behaviour":
-        linear = (0.5 * fsm + 0.6 * (sen == "K") + 0.5 * (sen == "E") + 0.45 * male
-                  - 0.3 * ability + 3.0 * absence)
+        linear = (
+            0.5 * fsm
+            + 0.6 * (sen == "K")
+            + 0.5 * (sen == "E")
+            + 0.45 * male
+            - 0.3 * ability
+            + 3.0 * absence
+        )
     else:
         linear = 0.25 * ability - 2.0 * absence + 0.15 * ~male
     relative = np.exp(linear)
@@ -122,8 +135,14 @@ def event_rates(spells: pd.DataFrame, male: np.ndarray, kind: str) -> np.ndarray
 
 
 def school_year_events(
-    settings, plan: LessonPlan, school, spells: pd.DataFrame, sex: np.ndarray,
-    members: pd.DataFrame, staff: np.ndarray, tutors: pd.Series,
+    settings,
+    plan: LessonPlan,
+    school,
+    spells: pd.DataFrame,
+    sex: np.ndarray,
+    members: pd.DataFrame,
+    staff: np.ndarray,
+    tutors: pd.Series,
 ) -> pa.Table:
     rng = random_stream(settings.seed, "behaviour", plan.school_id, plan.academic_year)
     culture = random_stream(settings.seed, "behaviour culture", plan.school_id).lognormal(0, 0.35)
@@ -134,50 +153,64 @@ def school_year_events(
     days_on_roll = np.maximum(last - first, 0)
     parts = []
     for salt, (kind, categories, means) in enumerate(
-        [("behaviour", INCIDENTS, settings.behaviour_incidents_per_pupil),
-         ("achievement", ACHIEVEMENTS, settings.achievements_per_pupil)]
+        [
+            ("behaviour", INCIDENTS, settings.behaviour_incidents_per_pupil),
+            ("achievement", ACHIEVEMENTS, settings.achievements_per_pupil),
+        ]
     ):
         rate = (
-            pd.Series(stage).map(means).to_numpy() * culture
+            pd.Series(stage).map(means).to_numpy()
+            * culture
             * event_rates(spells, sex == "M", kind)
             * lasting_propensity(spells.pupil_id.to_numpy(), salt, LASTING_SD[kind])
             * rng.lognormal(-0.045, 0.3, len(spells))
-            * days_on_roll / len(dates)
+            * days_on_roll
+            / len(dates)
         )
         spell = np.repeat(np.arange(len(spells)), rng.poisson(rate))
         date_index = first[spell] + (rng.random(len(spell)) * days_on_roll[spell]).astype(int)
         names = np.array(list(categories))
         shares = np.array([v[0] for v in categories.values()])
         category = rng.choice(len(names), len(spell), p=shares / shares.sum())
-        in_lesson = rng.random(len(spell)) < np.array([v[1] for v in categories.values()])[
-            category]
+        in_lesson = rng.random(len(spell)) < np.array([v[1] for v in categories.values()])[category]
         points = np.array([v[2] for v in categories.values()])[category]
         if kind == "behaviour":
             points = points - (rng.random(len(spell)) < 0.2) * (points <= -2)
-        parts.append(pd.DataFrame({
-            "spell": spell, "date_index": date_index, "event_type": kind,
-            "category": names[category], "points": points, "in_lesson": in_lesson,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "spell": spell,
+                    "date_index": date_index,
+                    "event_type": kind,
+                    "category": names[category],
+                    "points": points,
+                    "in_lesson": in_lesson,
+                }
+            )
+        )
     events = pd.concat(parts, ignore_index=True)
     events["pupil_id"] = spells.pupil_id.to_numpy()[events.spell.to_numpy()]
-    events = events.sort_values(["date_index", "pupil_id", "event_type", "category"],
-                                kind="stable", ignore_index=True)
+    events = events.sort_values(
+        ["date_index", "pupil_id", "event_type", "category"], kind="stable", ignore_index=True
+    )
     lesson_id, teacher = _lessons_of(rng, plan, school, events, members)
     outside = lesson_id < 0
     teacher[outside] = _recorders(rng, events.pupil_id.to_numpy()[outside], staff, tutors)
     year_offset = plan.academic_year - settings.first_academic_year
     first_id = (plan.school_id * 100 + year_offset) * EVENT_ID_BLOCK
-    return pa.table({
-        "event_id": np.arange(first_id, first_id + len(events), dtype=np.int64),
-        "pupil_id": events.pupil_id.to_numpy().astype(np.int32),
-        "school_id": np.full(len(events), plan.school_id, dtype=np.int32),
-        "event_date": pa.array(dates[events.date_index.to_numpy()]),
-        "lesson_id": pa.array(lesson_id, mask=outside, type=pa.int64()),
-        "event_type": pa.array(events.event_type.to_numpy()).dictionary_encode(),
-        "category": pa.array(events.category.to_numpy()).dictionary_encode(),
-        "points": events.points.to_numpy().astype(np.int32),
-        "recorded_by_teacher_id": teacher.astype(np.int32),
-    })
+    return pa.table(
+        {
+            "event_id": np.arange(first_id, first_id + len(events), dtype=np.int64),
+            "pupil_id": events.pupil_id.to_numpy().astype(np.int32),
+            "school_id": np.full(len(events), plan.school_id, dtype=np.int32),
+            "event_date": pa.array(dates[events.date_index.to_numpy()]),
+            "lesson_id": pa.array(lesson_id, mask=outside, type=pa.int64()),
+            "event_type": pa.array(events.event_type.to_numpy()).dictionary_encode(),
+            "category": pa.array(events.category.to_numpy()).dictionary_encode(),
+            "points": events.points.to_numpy().astype(np.int32),
+            "recorded_by_teacher_id": teacher.astype(np.int32),
+        }
+    )
 
 
 def _lessons_of(rng, plan: LessonPlan, school, events: pd.DataFrame, members: pd.DataFrame):
@@ -199,8 +232,10 @@ def _lessons_of(rng, plan: LessonPlan, school, events: pd.DataFrame, members: pd
     who = np.searchsorted(pupils, events.pupil_id.to_numpy())
     known = (who < len(pupils)) & (pupils[np.minimum(who, len(pupils) - 1)] == events.pupil_id)
     day = plan.cycle_day[date_index] - 1
-    today = schedule[np.minimum(who, len(pupils) - 1)[:, None],
-                     day[:, None] * periods + np.arange(periods)[None, :]]
+    today = schedule[
+        np.minimum(who, len(pupils) - 1)[:, None],
+        day[:, None] * periods + np.arange(periods)[None, :],
+    ]
     pick = np.argmax((today >= 0) * rng.random((n, periods)), axis=1)
     row = today[np.arange(n), pick]
     found = events.in_lesson.to_numpy() & known & (row >= 0)

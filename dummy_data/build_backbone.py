@@ -1,10 +1,12 @@
-"""Build the backbone of a synthetic trust: schools, calendars, pupils, enrolments and census records.
+"""Build the backbone of a synthetic trust: schools, calendars, pupils, enrolments and census
+records.
 
-Pupils flow through the years: each year every pupil moves up a year group, the top year group leaves,
-a few pupils leave between years or during the year and newcomers take their places, trust primaries'
-year 6 leavers fill part of the trust secondaries' year 7 intake, and some year 11s stay on into a sixth
-form. Characteristics persist from year to year with a little change, and drive the planted ability and
-absence rates (see the module docstring of dummy_data.backbone for the latent columns).
+Pupils flow through the years: each year every pupil moves up a year group, the top year group
+leaves, a few pupils leave between years or during the year and newcomers take their places, trust
+primaries' year 6 leavers fill part of the trust secondaries' year 7 intake, and some year 11s stay
+on into a sixth form. Characteristics persist from year to year with a little change, and drive the
+planted ability and absence rates (see the module docstring of dummy_data.backbone for the latent
+columns).
 """
 
 from __future__ import annotations
@@ -47,8 +49,15 @@ def build_backbone(settings) -> Backbone:
     return Backbone(
         settings=settings,
         schools=schools,
-        pupils=pupils.drop(columns=["_school_id", "_entry_year", "_fsm_propensity", "_sen_base",
-                                    "_absence_propensity"]),
+        pupils=pupils.drop(
+            columns=[
+                "_school_id",
+                "_entry_year",
+                "_fsm_propensity",
+                "_sen_base",
+                "_absence_propensity",
+            ]
+        ),
         enrolments=enrolments,
         pupil_characteristics=characteristics,
         calendars=calendars,
@@ -86,8 +95,9 @@ def _rolls_by_year(settings, schools, targets, calendars) -> list[pd.DataFrame]:
     rolls: list[pd.DataFrame] = []
     previous: pd.DataFrame | None = None
     for year in settings.academic_years:
-        continuing = _with_transfers(settings, _continuing(settings, previous, schools, year),
-                                     schools, year)
+        continuing = _with_transfers(
+            settings, _continuing(settings, previous, schools, year), schools, year
+        )
         spells = []
         by_school_group = continuing.groupby(["school_id", "year_group_index"]).pupil_id
         stayers_of = {key: ids_.to_numpy() for key, ids_ in by_school_group}
@@ -98,7 +108,9 @@ def _rolls_by_year(settings, schools, targets, calendars) -> list[pd.DataFrame]:
                 target = targets[(school.school_id, g)]
                 stayers = stayers_of.get((school.school_id, g), np.zeros(0, np.int64))[:target]
                 start_ids = np.concatenate([stayers, ids.take(target - len(stayers))])
-                spells.append(_year_spells(settings, rng, school, g, year, calendar, start_ids, ids))
+                spells.append(
+                    _year_spells(settings, rng, school, g, year, calendar, start_ids, ids)
+                )
         previous = pd.DataFrame(
             {column: np.concatenate([spell[column] for spell in spells]) for column in spells[0]}
         )
@@ -119,8 +131,10 @@ def _continuing(settings, previous, schools, year) -> pd.DataFrame:
     stayed = previous[previous.end_date == np.datetime64(f"{year}-08-31")]
     stayed = stayed[rng.random(len(stayed)) >= BETWEEN_YEAR_LEAVING].copy()
     stayed["year_group_index"] += 1
-    stayed = stayed.merge(schools[["school_id", "trust_id", "phase", "_top_year_group",
-                                   "_has_sixth_form"]], on="school_id")
+    stayed = stayed.merge(
+        schools[["school_id", "trust_id", "phase", "_top_year_group", "_has_sixth_form"]],
+        on="school_id",
+    )
     into_sixth = stayed.year_group_index == 12
     stays_on = stayed._has_sixth_form & (rng.random(len(stayed)) < STAY_ON_SHARE)
     keep = (stayed.year_group_index <= stayed._top_year_group) & (~into_sixth | stays_on)
@@ -129,7 +143,8 @@ def _continuing(settings, previous, schools, year) -> pd.DataFrame:
 
 
 def _with_transfers(settings, continuing, schools, year) -> pd.DataFrame:
-    """Move about half of the trust primaries' year 6 leavers to one of their trust's secondaries."""
+    """Move about half of the trust primaries' year 6 leavers to one of their trust's
+    secondaries."""
     leaver = (continuing.phase == "primary") & (continuing.year_group_index == 7)
     leavers = continuing[leaver].copy()
     secondaries = schools[schools.phase == "secondary"].groupby("trust_id").school_id.apply(list)
@@ -137,7 +152,8 @@ def _with_transfers(settings, continuing, schools, year) -> pd.DataFrame:
     choice = rng.random(len(leavers))
     destination = [
         secondaries[trust][int(c * 2 * len(secondaries[trust]))]
-        if trust in secondaries.index and c < PRIMARY_TO_SECONDARY_SHARE_OF_LEAVERS else -1
+        if trust in secondaries.index and c < PRIMARY_TO_SECONDARY_SHARE_OF_LEAVERS
+        else -1
         for trust, c in zip(leavers.trust_id, choice, strict=True)
     ]
     leavers["school_id"] = destination
@@ -172,8 +188,11 @@ def _registration_groups(settings, spells: pd.DataFrame) -> np.ndarray:
     """Forms of about 30 (primary) or 28 (secondary), lettered A, B, C... within each year group."""
     rng = random_stream(settings.seed, "registration groups")
     size = spells._phase.map(FORM_SIZE).fillna(12).to_numpy()
-    cohort = spells.groupby(["school_id", "academic_year", "year_group_index"]).pupil_id.transform(
-        "size").to_numpy()
+    cohort = (
+        spells.groupby(["school_id", "academic_year", "year_group_index"])
+        .pupil_id.transform("size")
+        .to_numpy()
+    )
     forms = np.maximum(np.ceil(cohort / size), 1)
     letters = np.array(list("ABCDEFGHJKLMNPRSTW"))[(rng.random(len(spells)) * forms).astype(int)]
     labels = spells.year_group_index.map(YEAR_GROUP_LABELS).to_numpy().astype(str)
@@ -181,8 +200,9 @@ def _registration_groups(settings, spells: pd.DataFrame) -> np.ndarray:
 
 
 def _enrolments(settings, roll: pd.DataFrame, pupils: pd.DataFrame) -> pd.DataFrame:
-    roll = roll.sort_values(["school_id", "academic_year", "pupil_id", "start_date"],
-                            kind="stable", ignore_index=True)
+    roll = roll.sort_values(
+        ["school_id", "academic_year", "pupil_id", "start_date"], kind="stable", ignore_index=True
+    )
     frame = yearly_characteristics(settings, roll, pupils)
     frame["_absence_rate"] = assign_absence_rates(settings, frame)
     frame = frame.drop(columns=["_absence_propensity"])
@@ -200,16 +220,21 @@ def _census_records(settings, enrolments: pd.DataFrame, calendars) -> pd.DataFra
     records = []
     for census in range(3):
         dates = pd.DataFrame(
-            [(trust, year, calendar.census_dates[census])
-             for (trust, year), calendar in calendars.items()],
+            [
+                (trust, year, calendar.census_dates[census])
+                for (trust, year), calendar in calendars.items()
+            ],
             columns=["_trust_id", "academic_year", "census_date"],
         )
         census_date = (
-            enrolments[["_trust_id", "academic_year"]].merge(dates, how="left").census_date
-            .to_numpy().astype("datetime64[D]")
+            enrolments[["_trust_id", "academic_year"]]
+            .merge(dates, how="left")
+            .census_date.to_numpy()
+            .astype("datetime64[D]")
         )
         inside = (enrolments.start_date.to_numpy() <= census_date) & (
-            census_date <= enrolments.end_date.to_numpy())
+            census_date <= enrolments.end_date.to_numpy()
+        )
         chosen = enrolments[inside]
         records.append(
             pd.DataFrame(
@@ -229,4 +254,5 @@ def _census_records(settings, enrolments: pd.DataFrame, calendars) -> pd.DataFra
             )
         )
     return pd.concat(records, ignore_index=True).sort_values(
-        ["pupil_id", "census_date"], ignore_index=True)
+        ["pupil_id", "census_date"], ignore_index=True
+    )

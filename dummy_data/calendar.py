@@ -75,8 +75,9 @@ def build_calendar(academic_year: int, inset_at_start: int = 2) -> SchoolCalenda
     """The academic year's 190 open days.
 
     Term dates follow the usual pattern of English local authorities. INSET days (closures for staff
-    training) are taken from the start of the autumn term and the end of the summer term until exactly
-    190 days remain; `inset_at_start` says how many of them come first, so trusts can differ.
+    training) are taken from the start of the autumn term and the end of the summer term until
+    exactly 190 days remain; `inset_at_start` says how many of them come first, so trusts can
+    differ.
     """
     terms = [
         [day for day in _weekdays(start, end) if day not in closed]
@@ -94,7 +95,9 @@ def build_calendar(academic_year: int, inset_at_start: int = 2) -> SchoolCalenda
     if surplus - at_start:
         terms[2] = terms[2][: -(surplus - at_start)]
     open_dates = np.array([np.datetime64(day, "D") for term in terms for day in term])
-    term_of_date = np.concatenate([np.full(len(term), n, dtype=np.int8) for n, term in enumerate(terms)])
+    term_of_date = np.concatenate(
+        [np.full(len(term), n, dtype=np.int8) for n, term in enumerate(terms)]
+    )
     census = (
         np.datetime64(_nth_weekday(academic_year, 10, 3, 1), "D"),
         np.datetime64(_nth_weekday(academic_year + 1, 1, 3, 3), "D"),

@@ -23,24 +23,43 @@ def dummy_data_group() -> None:
 
 
 @dummy_data_group.command("generate")
-@click.option("--output", "-o", "target", default=str(DEFAULT_OUTPUT), show_default=True,
-              help="A .duckdb file, a folder (one Parquet file per table) or a postgresql:// URL.")
-@click.option("--scale", type=click.Choice(sorted(PRESETS)), default="small", show_default=True,
-              help="Size preset: small builds in seconds; niot is the NIoT's four founding trusts.")
-@click.option("--seed", type=int, help="Random seed: the same seed gives identical data.  [default: 0]")
+@click.option(
+    "--output",
+    "-o",
+    "target",
+    default=str(DEFAULT_OUTPUT),
+    show_default=True,
+    help="A .duckdb file, a folder (one Parquet file per table) or a postgresql:// URL.",
+)
+@click.option(
+    "--scale",
+    type=click.Choice(sorted(PRESETS)),
+    default="small",
+    show_default=True,
+    help="Size preset: small builds in seconds; niot is the NIoT's four founding trusts.",
+)
+@click.option(
+    "--seed", type=int, help="Random seed: the same seed gives identical data.  [default: 0]"
+)
 @click.option("--trusts", type=int, help="Number of trusts (overrides the preset).")
 @click.option("--schools", type=int, help="Number of schools in all (overrides the preset).")
 @click.option("--years", type=int, help="Academic years of data (overrides the preset).")
-@click.option("--first-year", "first_academic_year", type=int,
-              help="First academic year, by its start year (2022 means 2022/23).")
-@click.option("--replace", is_flag=True,
-              help="For a PostgreSQL URL: replace the schema's tables if they exist.")
+@click.option(
+    "--first-year",
+    "first_academic_year",
+    type=int,
+    help="First academic year, by its start year (2022 means 2022/23).",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="For a PostgreSQL URL: replace the schema's tables if they exist.",
+)
 def generate(target: str, scale: str, replace: bool, **overrides: int | None) -> None:
     """Generate a synthetic multi-academy trust that follows schema/, calibrated to national figures
     and with known planted effects (recorded in the dummy_data_settings table)."""
-    from schema import load_schema
-
     from dummy_data.generate import generate_trust
+    from schema import load_schema
 
     try:
         settings = preset(scale, **overrides)
@@ -52,8 +71,14 @@ def generate(target: str, scale: str, replace: bool, **overrides: int | None) ->
         writer = open_writer(target, load_schema(), replace=replace)
     except OutputError as error:
         raise click.ClickException(str(error)) from None
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[rows]}"),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.fields[rows]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
         stage = progress.add_task("starting", rows="", total=None)
         tables: dict[str, int] = {}
 
@@ -63,9 +88,12 @@ def generate(target: str, scale: str, replace: bool, **overrides: int | None) ->
             progress.update(tables[table], rows=f"{rows:,} rows")
 
         try:
-            rows = generate_trust(settings, writer,
-                                  on_stage=lambda name: progress.update(stage, description=name),
-                                  on_rows=on_rows)
+            rows = generate_trust(
+                settings,
+                writer,
+                on_stage=lambda name: progress.update(stage, description=name),
+                on_rows=on_rows,
+            )
         except OutputError as error:
             raise click.ClickException(str(error)) from None
         progress.update(stage, description="done")

@@ -25,9 +25,9 @@ Batch = pa.Table | pd.DataFrame
 StageCallback = Callable[[str], None]
 
 
-def trust_batches(settings: GeneratorSettings, on_stage: StageCallback = print) -> Iterator[
-    tuple[str, Batch]
-]:
+def trust_batches(
+    settings: GeneratorSettings, on_stage: StageCallback = print
+) -> Iterator[tuple[str, Batch]]:
     """Every table of the trust as (table name, batch) pairs, in a fixed order."""
     on_stage("pupils and enrolments")
     backbone = build_backbone(settings)

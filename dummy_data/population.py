@@ -1,8 +1,8 @@
 """Pupils' characteristics: who they are, how they change from year to year, and the planted truth.
 
 Latent per pupil: ability N(0, 1), a propensity to free school meals, a propensity to SEN and
-an absence propensity. Observed characteristics each year follow from them with a little churn, and the
-yearly ability and absence rate add the group shifts of the settings.
+an absence propensity. Observed characteristics each year follow from them with a little churn, and
+the yearly ability and absence rate add the group shifts of the settings.
 """
 
 from __future__ import annotations
@@ -15,26 +15,82 @@ from dummy_data.backbone import random_stream
 YEAR_GROUP_LABELS = {-2: "N1", -1: "N2", 0: "R", **{g: str(g) for g in range(1, 15)}}
 
 ETHNICITY_SHARES = {
-    "WBRI": 61.0, "WIRI": 0.3, "WIRT": 0.1, "WOTH": 7.1, "WROM": 0.5,
-    "MWBC": 1.7, "MWBA": 0.9, "MWAS": 1.8, "MOTH": 2.6,
-    "AIND": 3.5, "APKN": 4.5, "ABAN": 2.0, "AOTH": 2.0,
-    "BCRB": 1.0, "BAFR": 4.0, "BOTH": 1.0,
-    "CHNE": 0.7, "OOTH": 2.0, "REFU": 0.6, "NOBT": 0.4,
+    "WBRI": 61.0,
+    "WIRI": 0.3,
+    "WIRT": 0.1,
+    "WOTH": 7.1,
+    "WROM": 0.5,
+    "MWBC": 1.7,
+    "MWBA": 0.9,
+    "MWAS": 1.8,
+    "MOTH": 2.6,
+    "AIND": 3.5,
+    "APKN": 4.5,
+    "ABAN": 2.0,
+    "AOTH": 2.0,
+    "BCRB": 1.0,
+    "BAFR": 4.0,
+    "BOTH": 1.0,
+    "CHNE": 0.7,
+    "OOTH": 2.0,
+    "REFU": 0.6,
+    "NOBT": 0.4,
 }
 # Chance that a pupil of each ethnicity has a first language other than English, before the phase
 # calibration (EAL is far commoner among recent arrivals than among White British pupils).
 EAL_BY_ETHNICITY = {
-    "WBRI": 0.01, "WIRI": 0.05, "WIRT": 0.05, "WOTH": 0.6, "WROM": 0.6,
-    "MWBC": 0.05, "MWBA": 0.15, "MWAS": 0.15, "MOTH": 0.2,
-    "AIND": 0.6, "APKN": 0.65, "ABAN": 0.7, "AOTH": 0.6,
-    "BCRB": 0.05, "BAFR": 0.5, "BOTH": 0.35,
-    "CHNE": 0.6, "OOTH": 0.7, "REFU": 0.3, "NOBT": 0.3,
+    "WBRI": 0.01,
+    "WIRI": 0.05,
+    "WIRT": 0.05,
+    "WOTH": 0.6,
+    "WROM": 0.6,
+    "MWBC": 0.05,
+    "MWBA": 0.15,
+    "MWAS": 0.15,
+    "MOTH": 0.2,
+    "AIND": 0.6,
+    "APKN": 0.65,
+    "ABAN": 0.7,
+    "AOTH": 0.6,
+    "BCRB": 0.05,
+    "BAFR": 0.5,
+    "BOTH": 0.35,
+    "CHNE": 0.6,
+    "OOTH": 0.7,
+    "REFU": 0.3,
+    "NOBT": 0.3,
 }
 SEN_NEEDS = {
-    "K": {"SPLD": 13, "MLD": 15, "SLD": 1, "PMLD": 0.3, "SEMH": 20, "SLCN": 24, "HI": 1.5,
-          "VI": 0.8, "MSI": 0.2, "PD": 2, "ASD": 9, "OTH": 4, "NSA": 9.2},
-    "E": {"SPLD": 3, "MLD": 7, "SLD": 8, "PMLD": 2, "SEMH": 16, "SLCN": 20, "HI": 1.5,
-          "VI": 1, "MSI": 0.5, "PD": 3.5, "ASD": 33, "OTH": 4.5, "NSA": 0},
+    "K": {
+        "SPLD": 13,
+        "MLD": 15,
+        "SLD": 1,
+        "PMLD": 0.3,
+        "SEMH": 20,
+        "SLCN": 24,
+        "HI": 1.5,
+        "VI": 0.8,
+        "MSI": 0.2,
+        "PD": 2,
+        "ASD": 9,
+        "OTH": 4,
+        "NSA": 9.2,
+    },
+    "E": {
+        "SPLD": 3,
+        "MLD": 7,
+        "SLD": 8,
+        "PMLD": 2,
+        "SEMH": 16,
+        "SLCN": 20,
+        "HI": 1.5,
+        "VI": 1,
+        "MSI": 0.5,
+        "PD": 3.5,
+        "ASD": 33,
+        "OTH": 4.5,
+        "NSA": 0,
+    },
 }
 BOY_SHARE = {"E": 0.71, "K": 0.61}
 # Absence odds of secondary pupils relative to primary, and secondary pupils' share of pupils in
@@ -55,7 +111,9 @@ def draw_pupils(settings, first_spells: pd.DataFrame) -> pd.DataFrame:
     rng = random_stream(settings.seed, "pupils")
     n = len(first_spells)
     first_spells = first_spells.sort_values("pupil_id")
-    birth_cohort = first_spells.academic_year.to_numpy() - first_spells.year_group_index.to_numpy() - 5
+    birth_cohort = (
+        first_spells.academic_year.to_numpy() - first_spells.year_group_index.to_numpy() - 5
+    )
     month = rng.integers(0, 12, n)  # 0 is September
     years = birth_cohort + (month >= 4)
     dob = (
@@ -65,12 +123,17 @@ def draw_pupils(settings, first_spells: pd.DataFrame) -> pd.DataFrame:
     sex = np.where(rng.random(n) < 0.512, "M", "F")
     ethnicity = _choice(rng, ETHNICITY_SHARES, n)
     secondary_start = first_spells.year_group_index.to_numpy() >= 7
-    calibration = np.where(secondary_start, settings.eal_rate_secondary / 0.187,
-                           settings.eal_rate_primary / 0.187)
-    eal = rng.random(n) < np.minimum(pd.Series(ethnicity).map(EAL_BY_ETHNICITY).to_numpy()
-                                     * calibration, 0.95)
-    first_language = np.where(eal, np.where(rng.random(n) < 0.9, "OTH", "OTB"),
-                              np.where(rng.random(n) < 0.97, "ENG", "ENB"))
+    calibration = np.where(
+        secondary_start, settings.eal_rate_secondary / 0.187, settings.eal_rate_primary / 0.187
+    )
+    eal = rng.random(n) < np.minimum(
+        pd.Series(ethnicity).map(EAL_BY_ETHNICITY).to_numpy() * calibration, 0.95
+    )
+    first_language = np.where(
+        eal,
+        np.where(rng.random(n) < 0.9, "OTH", "OTB"),
+        np.where(rng.random(n) < 0.97, "ENG", "ENB"),
+    )
     is_boy = sex == "M"
     sen_score = rng.random(n)
     return pd.DataFrame(
@@ -94,10 +157,16 @@ def draw_pupils(settings, first_spells: pd.DataFrame) -> pd.DataFrame:
 def _base_sen(settings, is_boy: np.ndarray, u: np.ndarray) -> np.ndarray:
     """A pupil's lasting SEN provision, with boys over-represented as nationally."""
     boy_share = is_boy.mean() if len(is_boy) else 0.5
-    e_rate = np.where(is_boy, settings.ehcp_rate * BOY_SHARE["E"] / boy_share,
-                      settings.ehcp_rate * (1 - BOY_SHARE["E"]) / (1 - boy_share))
-    k_rate = np.where(is_boy, settings.sen_support_rate * BOY_SHARE["K"] / boy_share,
-                      settings.sen_support_rate * (1 - BOY_SHARE["K"]) / (1 - boy_share))
+    e_rate = np.where(
+        is_boy,
+        settings.ehcp_rate * BOY_SHARE["E"] / boy_share,
+        settings.ehcp_rate * (1 - BOY_SHARE["E"]) / (1 - boy_share),
+    )
+    k_rate = np.where(
+        is_boy,
+        settings.sen_support_rate * BOY_SHARE["K"] / boy_share,
+        settings.sen_support_rate * (1 - BOY_SHARE["K"]) / (1 - boy_share),
+    )
     return np.where(u < e_rate, "E", np.where(u < e_rate + k_rate, "K", "N"))
 
 
@@ -121,8 +190,17 @@ def upns(pupils: pd.DataFrame, schools: pd.DataFrame) -> np.ndarray:
 def yearly_characteristics(settings, spells: pd.DataFrame, pupils: pd.DataFrame) -> pd.DataFrame:
     """Add each spell's FSM, SEN, EAL, looked-after status and the planted ability."""
     frame = spells.merge(
-        pupils[["pupil_id", "first_language", "_ability", "_fsm_propensity", "_sen_base",
-                "_absence_propensity", "sex"]],
+        pupils[
+            [
+                "pupil_id",
+                "first_language",
+                "_ability",
+                "_fsm_propensity",
+                "_sen_base",
+                "_absence_propensity",
+                "sex",
+            ]
+        ],
         on="pupil_id",
         how="left",
     )
@@ -131,8 +209,12 @@ def yearly_characteristics(settings, spells: pd.DataFrame, pupils: pd.DataFrame)
     # FSM: a lasting propensity plus a yearly wobble, thresholded at the target rate.
     fsm_score = frame._fsm_propensity.to_numpy() + rng.normal(0, 0.35, n)
     fsm = fsm_score > np.quantile(fsm_score, 1 - settings.fsm_rate) if n else np.zeros(0, bool)
-    fsm6 = fsm | (frame._fsm_propensity.to_numpy() > np.quantile(
-        frame._fsm_propensity, 1 - settings.fsm_rate * 1.3) if n else fsm)
+    fsm6 = fsm | (
+        frame._fsm_propensity.to_numpy()
+        > np.quantile(frame._fsm_propensity, 1 - settings.fsm_rate * 1.3)
+        if n
+        else fsm
+    )
     sen = frame._sen_base.to_numpy().copy()
     churn = rng.random(n)
     sen[(sen == "K") & (churn < 0.08)] = "N"
@@ -169,10 +251,10 @@ def yearly_characteristics(settings, spells: pd.DataFrame, pupils: pd.DataFrame)
 def assign_absence_rates(settings, frame: pd.DataFrame) -> np.ndarray:
     """The planted yearly absence rate of each spell.
 
-    Marginal: the mixture 97% Beta(0.9, 15.6) + 3% Beta(6, 4), matched by rank to a latent score that is
-    a pupil's lasting propensity (so a pupil's years correlate about 0.6) plus a yearly term. The odds
-    are then raised for secondary (x1.75), FSM (x1.9), SEN support (x1.7) and EHC plans (x2), and the
-    whole scaled back so the mean stays at the mixture's.
+    Marginal: the mixture 97% Beta(0.9, 15.6) + 3% Beta(6, 4), matched by rank to a latent score
+    that is a pupil's lasting propensity (so a pupil's years correlate about 0.6) plus a yearly
+    term. The odds are then raised for secondary (x1.75), FSM (x1.9), SEN support (x1.7) and EHC
+    plans (x2), and the whole scaled back so the mean stays at the mixture's.
     """
     n = len(frame)
     if n == 0:
@@ -193,8 +275,11 @@ def assign_absence_rates(settings, frame: pd.DataFrame) -> np.ndarray:
     clipped = np.clip(rates, 1e-4, 1 - 1e-4)
     logit = np.log(clipped / (1 - clipped)) + np.log(odds_ratio)
     # The national mean is over the national mix of phases, not this trust's: weight the phases so.
-    weights = np.where(secondary, NATIONAL_SECONDARY_SHARE / max(secondary.mean(), 1e-9),
-                       (1 - NATIONAL_SECONDARY_SHARE) / max(1 - secondary.mean(), 1e-9))
+    weights = np.where(
+        secondary,
+        NATIONAL_SECONDARY_SHARE / max(secondary.mean(), 1e-9),
+        (1 - NATIONAL_SECONDARY_SHARE) / max(1 - secondary.mean(), 1e-9),
+    )
     target = mixture.mean()
     low, high = -4.0, 2.0
     for _ in range(40):  # bisection on the shift that puts the national mean on target

@@ -21,8 +21,22 @@ REGION_PLACES = {
     "E12000008": [(886, "Kent"), (850, "Hampshire"), (936, "Surrey")],
     "E12000009": [(801, "Bristol"), (878, "Devon"), (803, "South Gloucestershire")],
 }
-SCHOOL_NAME_WORDS = ["Oak", "Riverside", "St Mary's", "Hillside", "Meadow", "Park", "Valley",
-                     "Kingsway", "Castle", "Greenfield", "Westbrook", "Ashfield", "Beacon", "Orchard"]
+SCHOOL_NAME_WORDS = [
+    "Oak",
+    "Riverside",
+    "St Mary's",
+    "Hillside",
+    "Meadow",
+    "Park",
+    "Valley",
+    "Kingsway",
+    "Castle",
+    "Greenfield",
+    "Westbrook",
+    "Ashfield",
+    "Beacon",
+    "Orchard",
+]
 NAME_SUFFIX = {
     "primary": "Primary Academy",
     "secondary": "Academy",
@@ -35,7 +49,10 @@ SCHOOL_TYPE = {
     "alternative_provision": "academy_alternative_provision",
 }
 ESTABLISHMENT_BASE = {
-    "primary": 2000, "all_through": 4000, "secondary": 4000, "special": 7000,
+    "primary": 2000,
+    "all_through": 4000,
+    "secondary": 4000,
+    "special": 7000,
     "alternative_provision": 1100,
 }
 
@@ -87,8 +104,9 @@ def build_schools(settings) -> pd.DataFrame:
     )
     mean_size = np.array([settings.phases[p].mean_pupils for p in phases]) * settings.pupil_scale
     sizes = np.maximum(mean_size * rng.lognormal(0, 0.25, n), 30).round().astype(int)
-    age_low = np.select([has_nursery, np.isin(phases, ["primary", "all_through", "special"])],
-                        [3, 4], 11)
+    age_low = np.select(
+        [has_nursery, np.isin(phases, ["primary", "all_through", "special"])], [3, 4], 11
+    )
     schools = pd.DataFrame(
         {
             "school_id": school_ids,
@@ -101,8 +119,10 @@ def build_schools(settings) -> pd.DataFrame:
             ],
             "phase": phases,
             "school_type": [
-                SCHOOL_TYPE.get(p, "academy_converter" if rng.random() < 0.6 else
-                                "academy_sponsor_led") for p in phases
+                SCHOOL_TYPE.get(
+                    p, "academy_converter" if rng.random() < 0.6 else "academy_sponsor_led"
+                )
+                for p in phases
             ],
             "age_low": age_low,
             "age_high": top + 5,
@@ -114,7 +134,9 @@ def build_schools(settings) -> pd.DataFrame:
             "_has_nursery": has_nursery,
             "_has_sixth_form": has_sixth_form,
             "_top_year_group": top,
-            "_establishment": [ESTABLISHMENT_BASE[p] + i for p, i in zip(phases, school_ids, strict=True)],
+            "_establishment": [
+                ESTABLISHMENT_BASE[p] + i for p, i in zip(phases, school_ids, strict=True)
+            ],
         }
     )
     return schools

@@ -1,7 +1,7 @@
 """Generator settings: sizes, calibration targets and the planted effects.
 
-Every field is recorded in the `dummy_data_settings` table beside the data it produced, so a researcher can
-check that their pipeline recovers the planted truth.
+Every field is recorded in the `dummy_data_settings` table beside the data it produced, so a
+researcher can check that their pipeline recovers the planted truth.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ Phase = Literal["primary", "secondary", "all_through", "special", "alternative_p
 
 
 class PhaseMix(BaseModel):
-    """Share of a trust's schools in each phase, and mean pupils on roll per school of that phase."""
+    """Share of a trust's schools in each phase, and mean pupils on roll per school of that
+    phase."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -39,7 +40,10 @@ class Effects(BaseModel):
     school_sd: float = Field(0.15, ge=0, description="SD of school effects on scores.")
     teacher_sd: float = Field(0.20, ge=0, description="SD of teacher effects on scores.")
     teacher_year_correlation: float = Field(
-        0.45, ge=-1, le=1, description="Correlation of a teacher's effect from one year to the next."
+        0.45,
+        ge=-1,
+        le=1,
+        description="Correlation of a teacher's effect from one year to the next.",
     )
     early_career_growth: float = Field(
         0.10, description="Teacher effect gained per year over the first three years of teaching."
@@ -50,7 +54,9 @@ class Effects(BaseModel):
     )
     afternoon_maths: float = Field(
         -0.05,
-        description="Score change in maths for a pupil all of whose maths lessons start after 12:00.",
+        description=(
+            "Score change in maths for a pupil all of whose maths lessons start after 12:00."
+        ),
     )
     noise_sd: float = Field(0.50, ge=0, description="SD of pupil-level noise on each result.")
     teacher_set_correlation: float = Field(
@@ -58,14 +64,16 @@ class Effects(BaseModel):
         ge=-1,
         le=1,
         description=(
-            "Rank correlation between a teacher's effect and the rank of the set they teach: positive "
-            "gives stronger teachers the top sets, negative gives them the lowest sets."
+            "Rank correlation between a teacher's effect and the rank of the set they teach: "
+            "positive gives stronger teachers the top sets, negative gives them the lowest sets."
         ),
     )
     fsm_ability: float = Field(-0.35, description="Latent ability shift for FSM pupils.")
     sen_support_ability: float = Field(-0.60, description="Latent ability shift for SEN support.")
     ehcp_ability: float = Field(-1.20, description="Latent ability shift for an EHC plan.")
-    eal_primary_ability: float = Field(-0.15, description="Latent ability shift for EAL in primary.")
+    eal_primary_ability: float = Field(
+        -0.15, description="Latent ability shift for EAL in primary."
+    )
 
 
 class GeneratorSettings(BaseModel):
@@ -113,7 +121,9 @@ class GeneratorSettings(BaseModel):
     )
     suspensions_per_100: float = Field(11.31, ge=0)
     permanent_exclusions_per_100: float = Field(0.13, ge=0)
-    late_rate: float = Field(0.025, ge=0, le=1, description="Share of present sessions marked late.")
+    late_rate: float = Field(
+        0.025, ge=0, le=1, description="Share of present sessions marked late."
+    )
     # Attendance marks and exclusions (dummy_data.attendance).
     absence_by_term: tuple[float, float, float] = Field(
         (6.7, 7.2, 7.6),
@@ -123,23 +133,31 @@ class GeneratorSettings(BaseModel):
         ),
     )
     autumn_absence_rise: float = Field(
-        0.3, ge=0, le=1.9,
+        0.3,
+        ge=0,
+        le=1.9,
         description="Rise of absence from the first to the last day of the autumn term, "
         "relative to the term's mean.",
     )
     absence_spell_days: float = Field(
-        2.5, ge=1,
+        2.5,
+        ge=1,
         description="Mean length in days of a spell of whole-day absence for a pupil who is rarely "
         "absent; spells are longer for frequent absentees.",
     )
     single_session_absence_share: float = Field(
-        0.12, ge=0, le=1,
+        0.12,
+        ge=0,
+        le=1,
         description="Share of absent sessions that are single sessions (appointments, arriving "
         "after registers closed) rather than whole days.",
     )
     absence_reasons: dict[str, float] = Field(
         default_factory=lambda: {
-            "illness": 3.5, "unauthorised": 2.0, "holiday": 0.5, "other_authorised": 1.1,
+            "illness": 3.5,
+            "unauthorised": 2.0,
+            "holiday": 0.5,
+            "other_authorised": 1.1,
         },
         description=(
             "Absence by reason (% of possible sessions, England 2023/24; only the shares are "
@@ -148,17 +166,22 @@ class GeneratorSettings(BaseModel):
         ),
     )
     approved_activity_rate: float = Field(
-        0.004, ge=0, le=1,
+        0.004,
+        ge=0,
+        le=1,
         description="Share of a pupil's days with an approved educational activity (K V P W B).",
     )
     school_closure_days: float = Field(
-        0.4, ge=0,
+        0.4,
+        ge=0,
         description="Mean days a year a school is closed to all its pupils on an open day (#, Y4).",
     )
     lunchtime_suspensions_per_100: float = Field(0.3, ge=0)
     # Assessments and key stage results (dummy_data.assessments).
     ks2_imported_rate: float = Field(
-        0.7, ge=0, le=1,
+        0.7,
+        ge=0,
+        le=1,
         description="Chance that a pupil in year 7 or above in the data span, who did not sit the "
         "KS2 tests at a trust school then, has an imported KS2 record (none for 2019 and 2020, "
         "when the tests were cancelled).",
@@ -166,7 +189,10 @@ class GeneratorSettings(BaseModel):
     # Behaviour and achievement records (dummy_data.behaviour).
     behaviour_incidents_per_pupil: dict[str, float] = Field(
         default_factory=lambda: {
-            "primary": 2.0, "secondary": 14.0, "special": 12.0, "alternative_provision": 30.0,
+            "primary": 2.0,
+            "secondary": 14.0,
+            "special": 12.0,
+            "alternative_provision": 30.0,
         },
         description=(
             "Mean behaviour incidents recorded per pupil a year, by stage: primary and secondary "
@@ -176,7 +202,10 @@ class GeneratorSettings(BaseModel):
     )
     achievements_per_pupil: dict[str, float] = Field(
         default_factory=lambda: {
-            "primary": 12.0, "secondary": 28.0, "special": 20.0, "alternative_provision": 15.0,
+            "primary": 12.0,
+            "secondary": 28.0,
+            "special": 20.0,
+            "alternative_provision": 15.0,
         },
         description="Mean achievements recorded per pupil a year, by stage (keys as above).",
     )

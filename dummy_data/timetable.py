@@ -1,5 +1,5 @@
-"""Timetables: each school's periods, its classes and their pupils, who teaches them and when, and the
-lessons that follow from them on every open day.
+"""Timetables: each school's periods, its classes and their pupils, who teaches them and when, and
+the lessons that follow from them on every open day.
 
 Primary, special and alternative provision classes are their registration groups, taught the whole
 week by a class teacher (two when part-timers share a class). Secondary year groups split into
@@ -39,17 +39,37 @@ if TYPE_CHECKING:
 
 YEAR_GROUP_INDEX = {"N1": -2, "N2": -1, "R": 0, **{str(g): g for g in range(1, 15)}}
 FAMILY = {
-    "biology": "science", "chemistry": "science", "physics": "science",
-    "french": "languages", "spanish": "languages",
+    "biology": "science",
+    "chemistry": "science",
+    "physics": "science",
+    "french": "languages",
+    "spanish": "languages",
 }
 WEEK_HOURS = 25.0
 KEY_STAGE_3_HOURS = {
-    "english": 4.0, "maths": 4.0, "science": 3.0, "language": 2.0, "history": 1.5,
-    "geography": 1.5, "re": 1.0, "computing": 1.0, "art": 1.0, "music": 1.0, "drama": 1.0,
-    "pe": 2.0, "design_technology": 2.0,
+    "english": 4.0,
+    "maths": 4.0,
+    "science": 3.0,
+    "language": 2.0,
+    "history": 1.5,
+    "geography": 1.5,
+    "re": 1.0,
+    "computing": 1.0,
+    "art": 1.0,
+    "music": 1.0,
+    "drama": 1.0,
+    "pe": 2.0,
+    "design_technology": 2.0,
 }
 KEY_STAGE_4_HOURS = {
-    "english": 4.0, "maths": 4.0, "science": 5.0, "pe": 2.0, "re": 1.0, "A": 3.0, "B": 3.0, "C": 3.0,
+    "english": 4.0,
+    "maths": 4.0,
+    "science": 5.0,
+    "pe": 2.0,
+    "re": 1.0,
+    "A": 3.0,
+    "B": 3.0,
+    "C": 3.0,
 }
 SIXTH_FORM_HOURS = {"A": 4.5, "B": 4.5, "C": 4.5}
 SET_SUBJECTS = {"maths", "science", "language"}
@@ -58,14 +78,34 @@ OPTIONS_CHOSEN = len(OPTION_BLOCKS)
 # How popular each option subject is (relative weights; each pupil takes three different ones).
 OPTION_SUBJECTS = {
     "key_stage_4": {
-        "history": 0.3, "geography": 0.28, "french": 0.2, "spanish": 0.14, "computing": 0.18,
-        "business": 0.17, "art": 0.17, "design_technology": 0.17, "drama": 0.12, "music": 0.08,
+        "history": 0.3,
+        "geography": 0.28,
+        "french": 0.2,
+        "spanish": 0.14,
+        "computing": 0.18,
+        "business": 0.17,
+        "art": 0.17,
+        "design_technology": 0.17,
+        "drama": 0.12,
+        "music": 0.08,
         "re": 0.09,
     },
     "sixth_form": {
-        "maths": 0.3, "english": 0.15, "history": 0.15, "geography": 0.12, "biology": 0.25,
-        "chemistry": 0.2, "physics": 0.12, "business": 0.15, "computing": 0.1, "art": 0.1,
-        "drama": 0.05, "music": 0.03, "french": 0.05, "spanish": 0.05, "re": 0.08,
+        "maths": 0.3,
+        "english": 0.15,
+        "history": 0.15,
+        "geography": 0.12,
+        "biology": 0.25,
+        "chemistry": 0.2,
+        "physics": 0.12,
+        "business": 0.15,
+        "computing": 0.1,
+        "art": 0.1,
+        "drama": 0.05,
+        "music": 0.03,
+        "french": 0.05,
+        "spanish": 0.05,
+        "re": 0.08,
         "design_technology": 0.05,
     },
 }
@@ -74,15 +114,41 @@ BAND_SIZE = 200
 WHOLE_CURRICULUM_CLASS_SIZE = 27
 FORM_SIZE = 26  # mean secondary registration group, for staffing estimates
 SUBJECT_CODES = {
-    "english": "En", "maths": "Ma", "science": "Sc", "biology": "Bi", "chemistry": "Ch",
-    "physics": "Ph", "history": "Hi", "geography": "Gg", "french": "Fr", "spanish": "Sp",
-    "computing": "Cp", "art": "Ar", "music": "Mu", "drama": "Dr", "pe": "PE", "re": "RE",
-    "design_technology": "DT", "business": "Bs",
+    "english": "En",
+    "maths": "Ma",
+    "science": "Sc",
+    "biology": "Bi",
+    "chemistry": "Ch",
+    "physics": "Ph",
+    "history": "Hi",
+    "geography": "Gg",
+    "french": "Fr",
+    "spanish": "Sp",
+    "computing": "Cp",
+    "art": "Ar",
+    "music": "Mu",
+    "drama": "Dr",
+    "pe": "PE",
+    "re": "RE",
+    "design_technology": "DT",
+    "business": "Bs",
 }
 ROOM_PREFIX = {
-    "english": "E", "maths": "M", "science": "S", "languages": "L", "history": "H",
-    "geography": "G", "computing": "C", "art": "A", "music": "Mu", "drama": "D", "pe": "PE",
-    "re": "RE", "design_technology": "T", "business": "B", "primary_class": "P",
+    "english": "E",
+    "maths": "M",
+    "science": "S",
+    "languages": "L",
+    "history": "H",
+    "geography": "G",
+    "computing": "C",
+    "art": "A",
+    "music": "Mu",
+    "drama": "D",
+    "pe": "PE",
+    "re": "RE",
+    "design_technology": "T",
+    "business": "B",
+    "primary_class": "P",
 }
 NOON = 12 * 60
 LUNCH_FROM = 11 * 60 + 40
@@ -143,8 +209,10 @@ def teaching_demand(phase: str, cohorts: dict[str, int]) -> dict[str, float]:
             for unit, hours in curriculum_hours(stage).items():
                 if unit in OPTION_BLOCKS:
                     for subject, share in option_take_up(stage).items():
-                        add(subject_family(subject),
-                            hours / OPTIONS_CHOSEN * pupils * share / GROUP_SIZE[stage])
+                        add(
+                            subject_family(subject),
+                            hours / OPTIONS_CHOSEN * pupils * share / GROUP_SIZE[stage],
+                        )
                 else:
                     subject = "french" if unit == "language" else unit
                     size = GROUP_SIZE["set"] if unit in SET_SUBJECTS else FORM_SIZE
@@ -218,8 +286,8 @@ def period_ids(school_id, day_in_cycle, period_number):
 
 
 def cycle_days(open_dates: np.ndarray, cycle_length: int) -> np.ndarray:
-    """Day of the timetable cycle (0-based) of each open date. A two-week cycle alternates week A and
-    week B over the weeks the school is open, starting with week A."""
+    """Day of the timetable cycle (0-based) of each open date. A two-week cycle alternates week A
+    and week B over the weeks the school is open, starting with week A."""
     days = open_dates.astype("datetime64[D]").astype(np.int64)
     weekday = (days - 4) % 7  # 1970-01-05 was a Monday
     if cycle_length == 5:
@@ -235,8 +303,8 @@ def cycle_days(open_dates: np.ndarray, cycle_length: int) -> np.ndarray:
 
 @dataclass
 class Unit:
-    """Classes that meet at the same periods: a band's sets or groups of one subject, an option block
-    of a year group, or one whole-curriculum class."""
+    """Classes that meet at the same periods: a band's sets or groups of one subject, an option
+    block of a year group, or one whole-curriculum class."""
 
     kind: str  # whole, set, mixed, option
     year_group: str
@@ -263,8 +331,12 @@ class SchoolYearClasses:
 
 def _class_record(subject, year_group, code, grouping, set_rank=None, number_of_sets=None) -> dict:
     return {
-        "subject": subject, "year_group": year_group, "class_code": code, "grouping": grouping,
-        "set_rank": set_rank, "number_of_sets": number_of_sets,
+        "subject": subject,
+        "year_group": year_group,
+        "class_code": code,
+        "grouping": grouping,
+        "set_rank": set_rank,
+        "number_of_sets": number_of_sets,
     }
 
 
@@ -329,9 +401,15 @@ def _add_sets(found, rng, members, ability, subject, year_group, band, periods) 
     bounds = np.concatenate([[0], np.cumsum(set_sizes(len(members), sets))])
     classes = [
         found.add(
-            members[order[bounds[rank]:bounds[rank + 1]]],
-            **_class_record(subject, year_group, f"{year_group}{band}/{SUBJECT_CODES[subject]}"
-                            f"{rank + 1}", "set", rank + 1, sets),
+            members[order[bounds[rank] : bounds[rank + 1]]],
+            **_class_record(
+                subject,
+                year_group,
+                f"{year_group}{band}/{SUBJECT_CODES[subject]}{rank + 1}",
+                "set",
+                rank + 1,
+                sets,
+            ),
         )
         for rank in range(sets)
     ]
@@ -395,16 +473,21 @@ def _add_options(found, rng, members, stage, year_group, periods) -> None:
             groups = int(np.ceil(len(chosen) / GROUP_SIZE[stage]))
             for k, group in enumerate(_split(rng, chosen, groups)):
                 code = f"{year_group}{block}/{SUBJECT_CODES[subject]}{k + 1}"
-                classes.append(found.add(group, **_class_record(subject, year_group, code,
-                                                                "option")))
+                classes.append(
+                    found.add(group, **_class_record(subject, year_group, code, "option"))
+                )
         found.units.append(Unit("option", year_group, block, classes, periods[block]))
 
 
 def subject_classes(
-    found: SchoolYearClasses, rng, pupils: pd.DataFrame, curriculum: SchoolCurriculum,
+    found: SchoolYearClasses,
+    rng,
+    pupils: pd.DataFrame,
+    curriculum: SchoolCurriculum,
     cycle: CycleSlots,
 ) -> None:
-    """Form groups, sets by band, mixed classes by form and option blocks of a secondary year group."""
+    """Form groups, sets by band, mixed classes by form and option blocks of a secondary year
+    group."""
     year_group = pupils.year_group.iloc[0]
     forms = _forms(pupils).to_numpy()
     bands = _bands(forms)
@@ -423,25 +506,33 @@ def subject_classes(
         if unit in SET_SUBJECTS:
             for band in sorted(np.unique(bands)):
                 inside = bands == band
-                _add_sets(found, rng, ids[inside], ability[inside], subject, year_group, band,
-                          count)
+                _add_sets(
+                    found, rng, ids[inside], ability[inside], subject, year_group, band, count
+                )
             continue
         for code in form_codes:
-            index = found.add(ids[forms == code], **_class_record(
-                subject, year_group, f"{code}/{SUBJECT_CODES[subject]}", "mixed"))
+            index = found.add(
+                ids[forms == code],
+                **_class_record(subject, year_group, f"{code}/{SUBJECT_CODES[subject]}", "mixed"),
+            )
             band = bands[forms == code][0]
             found.units.append(Unit("mixed", year_group, band, [index], count, form=code))
 
 
 def school_year_classes(
-    seed: int, school, year: int, spells: pd.DataFrame, curriculum: SchoolCurriculum,
+    seed: int,
+    school,
+    year: int,
+    spells: pd.DataFrame,
+    curriculum: SchoolCurriculum,
     cycle: CycleSlots,
 ) -> SchoolYearClasses:
     """Every class of a school in a year, with the pupils in it (one row per pupil)."""
     found = SchoolYearClasses()
     pupils = spells.drop_duplicates("pupil_id")
     pupils = pupils.assign(_order=pupils.year_group.map(YEAR_GROUP_INDEX)).sort_values(
-        ["_order", "pupil_id"], kind="stable")
+        ["_order", "pupil_id"], kind="stable"
+    )
     for _, cohort in pupils.groupby("_order", sort=True):
         group = cohort.year_group.iloc[0]
         if taught_by_subject(school.phase, group):
@@ -479,7 +570,11 @@ class CycleSlots:
 
 
 def place_unit(
-    rng, free: np.ndarray, count: int, cycle: CycleSlots, penalty: np.ndarray,
+    rng,
+    free: np.ndarray,
+    count: int,
+    cycle: CycleSlots,
+    penalty: np.ndarray,
     afternoon_share: float | None = None,
 ) -> np.ndarray:
     """Choose `count` free periods for a unit: where its teachers are free (no `penalty`), spread
@@ -515,9 +610,9 @@ class Staffroom:
         weekday = cycle.day % 5
         self.available = (staff._working_days.to_numpy()[:, None] >> weekday[None, :]) & 1 == 1
         self.busy = np.zeros_like(self.available)
-        self.spare = np.round(
-            staff._teaching_share.to_numpy() * self.available.sum(axis=1)
-        ).astype(int)
+        self.spare = np.round(staff._teaching_share.to_numpy() * self.available.sum(axis=1)).astype(
+            int
+        )
         # A teacher may go a little over their usual load rather than leave a class to others.
         self.allowance = np.round(
             0.08 * (staff._teaching_share.to_numpy() > 0) * self.available.sum(axis=1)
@@ -544,8 +639,14 @@ class Staffroom:
             overlap = (open_ & common[None, :]).sum(axis=1)
             specialist = self.family == family
             tier = np.select(
-                [specialist & (overlap >= count), specialist & (2 * overlap >= count),
-                 overlap >= count], [3, 2, 1], 0)
+                [
+                    specialist & (overlap >= count),
+                    specialist & (2 * overlap >= count),
+                    overlap >= count,
+                ],
+                [3, 2, 1],
+                0,
+            )
             score = 10.0 * tier + self.score(family)
             score[team] = -np.inf
             teacher = int(np.argmax(score))
@@ -611,8 +712,11 @@ class Staffroom:
                 open_ = np.ones_like(open_)
                 coverable = len(left) - self.busy[:, left].sum(axis=1) / (len(left) + 1)
             specialist = (self.family == family) & (coverable > 0)
-            teacher = int(np.argmax(coverable + specialist * len(left) / 2
-                                    + 0.1 * self.rng.random(len(coverable))))
+            teacher = int(
+                np.argmax(
+                    coverable + specialist * len(left) / 2 + 0.1 * self.rng.random(len(coverable))
+                )
+            )
             can = np.flatnonzero(open_[teacher])[: max(int(np.ceil(coverable[teacher])), 1)]
             taken = left[can]
             self.take(teacher, taken)
@@ -648,8 +752,9 @@ def staff_whole_classes(room: Staffroom, units: list[Unit], cycle: CycleSlots) -
             room.take(teacher, unit.slots)
             assigned.append((unit.classes[0], teacher, unit.slots))
         else:
-            assigned += [(unit.classes[0], t, s)
-                         for t, s in room.in_pieces(unit.slots, "primary_class")]
+            assigned += [
+                (unit.classes[0], t, s) for t, s in room.in_pieces(unit.slots, "primary_class")
+            ]
     return assigned
 
 
@@ -658,8 +763,13 @@ def _is_maths_sets(unit: Unit, records: list[dict]) -> bool:
 
 
 def timetable_units(
-    rng, room: Staffroom, units: list[Unit], records: list[dict], cycle: CycleSlots,
-    afternoon_maths_share: float, set_correlation: float,
+    rng,
+    room: Staffroom,
+    units: list[Unit],
+    records: list[dict],
+    cycle: CycleSlots,
+    afternoon_maths_share: float,
+    set_correlation: float,
 ) -> list[Assignment]:
     """Give every subject unit its periods and teachers. Maths sets go first (so they get their
     afternoon share), then option blocks, other sets and each form's other subjects, in the
@@ -683,8 +793,14 @@ def timetable_units(
 
     ordered = sorted(
         subject_units,
-        key=lambda u: (not _is_maths_sets(u, records), UNIT_ORDER[u.kind], *mixed_order(u),
-                       year_group_index(u.year_group), u.band, u.form),
+        key=lambda u: (
+            not _is_maths_sets(u, records),
+            UNIT_ORDER[u.kind],
+            *mixed_order(u),
+            year_group_index(u.year_group),
+            u.band,
+            u.form,
+        ),
     )
     for unit in ordered:
         year_free = free_of.setdefault((unit.year_group, "", ""), np.ones(cycle.count, dtype=bool))
@@ -702,8 +818,14 @@ def timetable_units(
         team = room.team_for(free, unit.periods, families)
         away = (~room.available[team] | room.busy[team]).sum(axis=0)
         short = np.maximum(len(team) - (room.available & ~room.busy).sum(axis=0), 0)
-        unit.slots = place_unit(rng, free, unit.periods, cycle, 60.0 * away + 1000.0 * short,
-                                afternoon_maths_share if _is_maths_sets(unit, records) else None)
+        unit.slots = place_unit(
+            rng,
+            free,
+            unit.periods,
+            cycle,
+            60.0 * away + 1000.0 * short,
+            afternoon_maths_share if _is_maths_sets(unit, records) else None,
+        )
         if unit.kind == "option":
             year_free[unit.slots] = False
             for (year_group, band, _), band_free in free_of.items():
@@ -713,8 +835,9 @@ def timetable_units(
     return assigned
 
 
-def _staff_unit(room: Staffroom, unit: Unit, families: list[str], team: list[int],
-                correlation: float, rng) -> list[Assignment]:
+def _staff_unit(
+    room: Staffroom, unit: Unit, families: list[str], team: list[int], correlation: float, rng
+) -> list[Assignment]:
     """Each class gets its team member if they are free for all the unit's periods, else another
     specialist who is, else the member (when a specialist) for the periods they are free and
     others for the rest, else anyone free for all of them, else several teachers in turn."""
@@ -736,14 +859,14 @@ def _staff_unit(room: Staffroom, unit: Unit, families: list[str], team: list[int
         member_free = room.available[member, slots] & ~room.busy[member, slots]
         if room.family[member] == family and 2 * member_free.sum() >= len(slots):
             room.take(member, slots[member_free])
-            pieces.append([(member, slots[member_free])]
-                          + room.in_pieces(slots[~member_free], family))
+            pieces.append(
+                [(member, slots[member_free])] + room.in_pieces(slots[~member_free], family)
+            )
         else:
             pieces.append(room.in_pieces(slots, family))
     if unit.kind == "set":
         staffed = [k for k, t in enumerate(whole) if t >= 0]
-        order = order_by_set_correlation(rng, room.effect[[whole[k] for k in staffed]],
-                                         correlation)
+        order = order_by_set_correlation(rng, room.effect[[whole[k] for k in staffed]], correlation)
         for k, teacher in zip(staffed, [whole[staffed[j]] for j in order], strict=True):
             whole[k] = teacher
     for family in families:
@@ -802,8 +925,10 @@ def _can_swap(room: Staffroom, first: int, first_slots, second: int, second_slot
     second_busy = room.busy[second].copy()
     second_busy[second_slots] = False
     return bool(
-        room.available[first, second_slots].all() and not first_busy[second_slots].any()
-        and room.available[second, first_slots].all() and not second_busy[first_slots].any()
+        room.available[first, second_slots].all()
+        and not first_busy[second_slots].any()
+        and room.available[second, first_slots].all()
+        and not second_busy[first_slots].any()
     )
 
 
@@ -825,8 +950,9 @@ def share_some_classes(
         subject = records[index]["subject"]
         if teachers_of[index] > 1 or subject == "primary_class" or len(slots) < 2:
             continue
-        part = np.sort(rng.choice(slots, max(1, round(len(slots) * rng.uniform(0.3, 0.5))),
-                                  replace=False))
+        part = np.sort(
+            rng.choice(slots, max(1, round(len(slots) * rng.uniform(0.3, 0.5))), replace=False)
+        )
         room.release(teacher, part)
         partner = room.best_free(part, subject_family(subject), exclude=teacher)
         if partner < 0 or room.family[partner] != subject_family(subject):
@@ -882,7 +1008,10 @@ def build_timetable(backbone: Backbone, workforce: Workforce) -> Timetable:
     cycles = school_cycles(periods)
     staff_by = _staff_by_school_year(workforce)
     parts: dict[str, list[pd.DataFrame]] = {
-        "classes": [], "members": [], "teachers": [], "periods": []
+        "classes": [],
+        "members": [],
+        "teachers": [],
+        "periods": [],
     }
     next_class_id = 1
     spells_by = backbone.enrolments.groupby(["school_id", "academic_year"], sort=True)
@@ -895,7 +1024,8 @@ def build_timetable(backbone: Backbone, workforce: Workforce) -> Timetable:
         if staff is None or staff.empty:
             continue
         built = _school_year_timetable(
-            settings, school_with_id, year, spells, cycles[school_id], staff, next_class_id)
+            settings, school_with_id, year, spells, cycles[school_id], staff, next_class_id
+        )
         next_class_id += len(built["classes"])
         for name, frame in built.items():
             parts[name].append(frame)
@@ -929,12 +1059,19 @@ def _school_year_timetable(settings, school, year, spells, cycle, staff, first_c
     rng = random_stream(seed, "timetable", school_id, year)
     room = Staffroom(staff, cycle, random_stream(seed, "staffing", school_id, year))
     assigned = staff_whole_classes(room, found.units, cycle)
-    assigned += timetable_units(rng, room, found.units, found.records, cycle,
-                                settings.afternoon_maths_share,
-                                settings.effects.teacher_set_correlation)
+    assigned += timetable_units(
+        rng,
+        room,
+        found.units,
+        found.records,
+        cycle,
+        settings.afternoon_maths_share,
+        settings.effects.teacher_set_correlation,
+    )
     assigned = prefer_specialists(room, assigned, found.records)
-    assigned = share_some_classes(room, assigned, found.records,
-                                  settings.single_teacher_class_rate, rng)
+    assigned = share_some_classes(
+        room, assigned, found.records, settings.single_teacher_class_rate, rng
+    )
     forms = [k for k, r in enumerate(found.records) if r["grouping"] == "form"]
     tutors = form_tutors(room, forms, rng)
     class_ids = np.arange(first_class_id, first_class_id + len(found.records))
@@ -945,7 +1082,8 @@ def _school_year_timetable(settings, school, year, spells, cycle, staff, first_c
     classes["set_rank"] = classes.set_rank.astype("Int64")
     classes["number_of_sets"] = classes.number_of_sets.astype("Int64")
     classes["_class_effect"] = random_stream(seed, "class effects", school_id, year).normal(
-        0, settings.effects.class_sd, len(classes))
+        0, settings.effects.class_sd, len(classes)
+    )
     rooms = _rooms(room, found, assigned)
     periods = _class_periods(school_id, year, class_ids, room, assigned, rooms, cycle)
     return {
@@ -1004,7 +1142,8 @@ def _memberships(found, class_ids, spells, school_id, year) -> pd.DataFrame:
     )
     dates = spells[["pupil_id", "start_date", "end_date"]]
     frame = members.merge(dates, on="pupil_id").sort_values(
-        ["class_id", "pupil_id", "start_date"], ignore_index=True)
+        ["class_id", "pupil_id", "start_date"], ignore_index=True
+    )
     frame["_school_id"] = school_id
     frame["_academic_year"] = year
     return frame
@@ -1043,7 +1182,9 @@ def _afternoon_shares(classes, class_periods, periods) -> np.ndarray:
 # Lessons
 
 
-def lesson_ids(class_id: np.ndarray, date_index: np.ndarray, period_number: np.ndarray) -> np.ndarray:
+def lesson_ids(
+    class_id: np.ndarray, date_index: np.ndarray, period_number: np.ndarray
+) -> np.ndarray:
     """The lesson of a class on the open day `date_index` of its year, in a period of that day."""
     return (
         np.asarray(class_id, dtype=np.int64) * LESSON_ID_CLASS_FACTOR
@@ -1091,7 +1232,8 @@ class LessonPlan:
 
     def lesson_ids(self, rows: np.ndarray, date_index: np.ndarray) -> np.ndarray:
         return lesson_ids(
-            self.slots.class_id.to_numpy()[rows], date_index,
+            self.slots.class_id.to_numpy()[rows],
+            date_index,
             self.slots.period_number.to_numpy()[rows],
         )
 
@@ -1135,7 +1277,8 @@ class LessonPlan:
                 "start_time": pa.array(self.start_minute[rows] * micro).view(pa.time64("us")),
                 "end_time": pa.array(self.end_minute[rows] * micro).view(pa.time64("us")),
                 "room": pa.DictionaryArray.from_arrays(
-                    pa.array(room_index.astype(np.int32)[rows]), pa.array(rooms)),
+                    pa.array(room_index.astype(np.int32)[rows]), pa.array(rooms)
+                ),
                 "teacher_id": teacher.astype(np.int32),
                 "is_cover": covered,
             }
@@ -1149,8 +1292,10 @@ def lesson_plans(
     settings = backbone.settings
     periods = timetable.periods.set_index("period_id")
     staff_by = {
-        key: frame for key, frame in workforce.teacher_contracts.groupby(
-            ["school_id", "_academic_year"], sort=True)
+        key: frame
+        for key, frame in workforce.teacher_contracts.groupby(
+            ["school_id", "_academic_year"], sort=True
+        )
     }
     trust_of = backbone.schools.set_index("school_id").trust_id
     for (school_id, year), slots in timetable.class_periods.groupby(
@@ -1159,8 +1304,14 @@ def lesson_plans(
         calendar = backbone.calendar(int(trust_of[school_id]), int(year))
         cycle = int(backbone.schools.set_index("school_id").timetable_cycle_days[school_id])
         yield make_lesson_plan(
-            settings, int(school_id), int(year), calendar.open_dates.astype("datetime64[D]"),
-            cycle, slots.reset_index(drop=True), staff_by[(school_id, year)], periods,
+            settings,
+            int(school_id),
+            int(year),
+            calendar.open_dates.astype("datetime64[D]"),
+            cycle,
+            slots.reset_index(drop=True),
+            staff_by[(school_id, year)],
+            periods,
         )
 
 
@@ -1170,8 +1321,7 @@ def make_lesson_plan(settings, school_id, year, dates, cycle_length, slots, staf
     rng = random_stream(settings.seed, "teacher absence", school_id, year)
     absent = teacher_absence(rng, len(teacher_ids), len(dates), settings.cover_rate)
     slot_teacher = np.searchsorted(teacher_ids, slots.teacher_id.to_numpy())
-    cover_key, cover_teacher = _covers(
-        slots, slot_teacher, staff, absent, cycle_day, len(dates))
+    cover_key, cover_teacher = _covers(slots, slot_teacher, staff, absent, cycle_day, len(dates))
     return LessonPlan(
         school_id=school_id,
         academic_year=year,

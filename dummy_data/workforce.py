@@ -1,17 +1,18 @@
 """The trust's teachers: who they are, their contracts year by year and their planted effects.
 
-Staff numbers follow the pupil-teacher ratio of each school's phase (full-time equivalent teachers per
-pupil on roll at the autumn census), split between departments by the teaching the curriculum needs.
-Teachers leave at the end of an academic year with a hazard that depends on their experience (11.3%
-after their first year, a third within five years, the settings' rate overall) and are replaced by new
-teachers, most of them early in their careers; a few move between the trust's schools. Each teacher has
-one contract row per school and academic year, so posts and pay points can change from year to year.
+Staff numbers follow the pupil-teacher ratio of each school's phase (full-time equivalent teachers
+per pupil on roll at the autumn census), split between departments by the teaching the curriculum
+needs. Teachers leave at the end of an academic year with a hazard that depends on their experience
+(11.3% after their first year, a third within five years, the settings' rate overall) and are
+replaced by new teachers, most of them early in their careers; a few move between the trust's
+schools. Each teacher has one contract row per school and academic year, so posts and pay points can
+change from year to year.
 
 Frames:
 - `teachers`: schema columns, plus `_first_year_teaching` (academic year they started teaching).
-- `teacher_contracts`: schema columns, plus `_academic_year`, `_experience` (years taught before that
-  year), `_working_days` (bitmask of the weekdays worked, bit 0 Monday) and `_teaching_share` (share of
-  the periods of their working days they can teach). Sorted by school, year and teacher.
+- `teacher_contracts`: schema columns, plus `_academic_year`, `_experience` (years taught before
+  that year), `_working_days` (bitmask of the weekdays worked, bit 0 Monday) and `_teaching_share`
+  (share of the periods of their working days they can teach). Sorted by school, year and teacher.
 - `teacher_effects`: teacher_id, academic_year, effect (the planted effect on scores, SD units).
 """
 
@@ -50,8 +51,14 @@ PART_TIME_SHARE = {"primary": 0.26, "secondary": 0.19, "special": 0.22}
 PART_TIME_FTE = np.array([0.4, 0.5, 0.6, 0.6, 0.8, 0.8, 0.9])
 QTS_STATUS = {"QTS": 0.925, "QTLS": 0.01, "none": 0.065}
 TRAINING_ROUTES = {
-    "university_led": 0.38, "school_direct": 0.2, "scitt": 0.17, "teach_first": 0.07,
-    "undergraduate": 0.09, "apprenticeship": 0.02, "assessment_only": 0.04, "overseas": 0.03,
+    "university_led": 0.38,
+    "school_direct": 0.2,
+    "scitt": 0.17,
+    "teach_first": 0.07,
+    "undergraduate": 0.09,
+    "apprenticeship": 0.02,
+    "assessment_only": 0.04,
+    "overseas": 0.03,
 }
 CONTRACT_TYPES = {"permanent": 0.88, "fixed_term": 0.09, "temporary": 0.03}
 FAMILY_MAIN_SUBJECTS = {
@@ -101,7 +108,13 @@ def build_workforce(backbone: Backbone) -> Workforce:
 
 
 TEACHER_COLUMNS = [
-    "teacher_id", "sex", "birth_year", "qts_status", "qts_year", "training_route", "main_subject",
+    "teacher_id",
+    "sex",
+    "birth_year",
+    "qts_status",
+    "qts_year",
+    "training_route",
+    "main_subject",
     "_first_year_teaching",
 ]
 
@@ -127,7 +140,9 @@ def leaving_hazards(rate: float) -> np.ndarray:
     low, high = 0.01, 20.0
     for _ in range(60):
         scale = (low + high) / 2
-        low, high = (scale, high) if stationary_leaving_rate(hazards(scale)) < rate else (low, scale)
+        low, high = (
+            (scale, high) if stationary_leaving_rate(hazards(scale)) < rate else (low, scale)
+        )
     return hazards((low + high) / 2)
 
 
@@ -171,8 +186,10 @@ def staffing_needs(backbone: Backbone) -> pd.DataFrame:
                 "trust_id": school.trust_id,
                 "phase": school.phase,
                 "pupils": len(on_roll),
-                "fte": max(len(on_roll) / backbone.settings.pupil_teacher_ratio[school.phase],
-                           CLASS_STAFFING[PHASE_FAMILY[school.phase]] * classes + 1.0),
+                "fte": max(
+                    len(on_roll) / backbone.settings.pupil_teacher_ratio[school.phase],
+                    CLASS_STAFFING[PHASE_FAMILY[school.phase]] * classes + 1.0,
+                ),
                 "family_shares": {family: hours / total for family, hours in demand.items()},
             }
         )
@@ -224,8 +241,9 @@ def draw_teachers(
     # Part-timers work the first or the last days of the week, so two often make a whole week.
     first_days = (1 << days) - 1
     last_days = FULL_WEEK ^ ((1 << (5 - days)) - 1)
-    working_days = np.where(fte < 1, np.where(np.arange(n) % 2 == 0, first_days, last_days),
-                            FULL_WEEK)
+    working_days = np.where(
+        fte < 1, np.where(np.arange(n) % 2 == 0, first_days, last_days), FULL_WEEK
+    )
     rho = settings.effects.teacher_year_correlation
     z = np.empty((n, settings.years))
     z[:, 0] = rng.normal(0, 1, n)
@@ -270,7 +288,10 @@ def _enough_fte(rng: np.random.Generator, phase_family: str, missing: float) -> 
 
 
 def _subjects_for(
-    rng: np.random.Generator, fte: np.ndarray, shares: dict[str, float], need: float,
+    rng: np.random.Generator,
+    fte: np.ndarray,
+    shares: dict[str, float],
+    need: float,
     staffed: dict[str, float],
 ) -> np.ndarray:
     """Main subjects of new teachers, each going to the department furthest below its share."""
@@ -284,7 +305,8 @@ def _subjects_for(
     return np.array(
         [
             _choice(rng, FAMILY_MAIN_SUBJECTS[family], 1)[0]
-            if family in FAMILY_MAIN_SUBJECTS else family
+            if family in FAMILY_MAIN_SUBJECTS
+            else family
             for family in families
         ],
         dtype=object,
@@ -292,8 +314,13 @@ def _subjects_for(
 
 
 def _hire(
-    backbone: Backbone, need_row, register: _TeacherRegister, experience: np.ndarray,
-    rng: np.random.Generator, staffed: dict[str, float], missing: float,
+    backbone: Backbone,
+    need_row,
+    register: _TeacherRegister,
+    experience: np.ndarray,
+    rng: np.random.Generator,
+    staffed: dict[str, float],
+    missing: float,
 ) -> pd.DataFrame:
     """New teachers filling `missing` FTE at a school, as roster rows for the year."""
     family = PHASE_FAMILY[need_row.phase]
@@ -301,8 +328,9 @@ def _hire(
     experience = experience[: len(fte)]
     subjects = _subjects_for(rng, fte, need_row.family_shares, need_row.fte, staffed)
     teachers = register.add(
-        draw_teachers(rng, backbone.settings, family, need_row.academic_year, experience, subjects,
-                      fte)
+        draw_teachers(
+            rng, backbone.settings, family, need_row.academic_year, experience, subjects, fte
+        )
     )
     tenure = np.zeros(len(fte), dtype=int)
     if need_row.academic_year == backbone.settings.first_academic_year:
@@ -323,7 +351,8 @@ def _hire(
 def first_of_september(years) -> np.ndarray:
     years = np.asarray(years, dtype=np.int64)
     return ((years - 1970).astype("datetime64[Y]").astype("datetime64[M]") + 8).astype(
-        "datetime64[D]")
+        "datetime64[D]"
+    )
 
 
 def _initial_staff(backbone, needs, hazards, register) -> pd.DataFrame:
@@ -375,9 +404,7 @@ def _next_year_staff(backbone, previous, needs, hazards, register, year) -> pd.D
 
 def _moves_within_trusts(backbone, staff: pd.DataFrame, needs: pd.DataFrame, year) -> pd.DataFrame:
     """A few teachers move to another school of the same kind in their trust."""
-    schools = needs[["school_id", "trust_id", "phase"]].assign(
-        family=needs.phase.map(PHASE_FAMILY)
-    )
+    schools = needs[["school_id", "trust_id", "phase"]].assign(family=needs.phase.map(PHASE_FAMILY))
     staff = staff.merge(schools, on="school_id", how="left")
     for (trust_id, family), group in staff.groupby(["trust_id", "family"], sort=True):
         options = schools[(schools.trust_id == trust_id) & (schools.family == family)].school_id
@@ -437,8 +464,13 @@ def assign_posts(
     return roster.drop(columns=["qts_status", "_leader_score"])
 
 
-def pay(post: np.ndarray, experience: np.ndarray, upper_threshold: np.ndarray,
-        headcount: np.ndarray, propensity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def pay(
+    post: np.ndarray,
+    experience: np.ndarray,
+    upper_threshold: np.ndarray,
+    headcount: np.ndarray,
+    propensity: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Pay range and point from post, experience and school size (STPCD ranges)."""
     jitter = np.round(propensity).astype(int)
     leadership_point = np.select(
@@ -458,8 +490,12 @@ def pay(post: np.ndarray, experience: np.ndarray, upper_threshold: np.ndarray,
         "main",
     )
     point = np.select(
-        [pay_range == "leadership", pay_range == "leading_practitioner",
-         pay_range == "unqualified", pay_range == "upper"],
+        [
+            pay_range == "leadership",
+            pay_range == "leading_practitioner",
+            pay_range == "unqualified",
+            pay_range == "upper",
+        ],
         [
             np.char.add("L", leadership_point.astype(str)),
             np.char.add("LP", np.clip(1 + (experience - 5) // 2, 1, 18).astype(str)),
@@ -477,8 +513,11 @@ def _contracts(settings, roster: pd.DataFrame, teachers: pd.DataFrame, needs) ->
     headcount = roster.groupby(["school_id", "academic_year"]).teacher_id.transform("size")
     post = roster.post.to_numpy().astype(str)
     pay_range, pay_point = pay(
-        post, roster.experience.to_numpy(), lasting._upper_threshold.to_numpy(),
-        headcount.to_numpy(), lasting._leader_propensity.to_numpy(),
+        post,
+        roster.experience.to_numpy(),
+        lasting._upper_threshold.to_numpy(),
+        headcount.to_numpy(),
+        lasting._leader_propensity.to_numpy(),
     )
     last_year = settings.academic_years[-1]
     end = pd.Series(first_of_september(roster.academic_year + 1) - np.timedelta64(1, "D"))
@@ -522,7 +561,8 @@ def _contracts(settings, roster: pd.DataFrame, teachers: pd.DataFrame, needs) ->
 
 def _effects(settings, contracts: pd.DataFrame, teachers: pd.DataFrame) -> pd.DataFrame:
     """The planted effect of each teacher in each year they teach: a persistent part (AR(1) across
-    years) plus early-career growth, so a first-year teacher is 3 x growth below their later level."""
+    years) plus early-career growth, so a first-year teacher is 3 x growth below their later
+    level."""
     effects = settings.effects
     lasting = teachers.set_index("teacher_id").loc[contracts.teacher_id]
     year_index = contracts._academic_year.to_numpy() - settings.first_academic_year

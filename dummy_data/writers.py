@@ -1,8 +1,8 @@
 """Where a synthetic trust goes: a DuckDB file, a folder of Parquet files, or a PostgreSQL database.
 
-Each writer takes batches table by table and makes them visible only on `commit()`: DuckDB and Parquet
-output is built under a temporary name beside the target and renamed into place; PostgreSQL output is
-loaded inside one transaction. `abort()` leaves nothing behind.
+Each writer takes batches table by table and makes them visible only on `commit()`: DuckDB and
+Parquet output is built under a temporary name beside the target and renamed into place; PostgreSQL
+output is loaded inside one transaction. `abort()` leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -58,22 +58,24 @@ def arrow_schema(schema: Schema, table: str) -> pa.Schema:
     )
 
 
-def to_arrow(batch: pa.Table | pd.DataFrame, target: pa.Schema, *, keep_dictionaries: bool) -> pa.Table:
+def to_arrow(
+    batch: pa.Table | pd.DataFrame, target: pa.Schema, *, keep_dictionaries: bool
+) -> pa.Table:
     """The batch's target columns, in order, cast to their types.
 
-    Dictionary-encoded string columns stay dictionary-encoded when `keep_dictionaries` is set (DuckDB
-    takes them as they are, which is much faster than materialising the strings).
+    Dictionary-encoded string columns stay dictionary-encoded when `keep_dictionaries` is set
+    (DuckDB takes them as they are, which is much faster than materialising the strings).
     """
     if isinstance(batch, pd.DataFrame):
         batch = pa.Table.from_pandas(batch[target.names], preserve_index=False)
-    arrays = []
+    arrays, fields = [], []
     for field in target:
         column = batch.column(field.name)
-        if keep_dictionaries and pa.types.is_dictionary(column.type):
-            arrays.append(column)
-        else:
-            arrays.append(column.cast(field.type))
-    return pa.Table.from_arrays(arrays, names=target.names)
+        if not (keep_dictionaries and pa.types.is_dictionary(column.type)):
+            column = column.cast(field.type)
+        arrays.append(column)
+        fields.append(field.with_type(column.type))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 class TrustWriter(Protocol):
@@ -87,6 +89,8 @@ def _temporary_sibling(target: Path) -> Path:
 
 
 def _check_writable_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"cannot create the folder {folder}: a file of that name is in the way")
     if not folder.exists():
         try:
             folder.mkdir(parents=True)
@@ -170,8 +174,8 @@ class ParquetWriter:
 class PostgresWriter:
     """Loads the trust into a PostgreSQL database in one transaction, with COPY.
 
-    The database must not already hold the schema's tables unless `replace` is set, in which case they
-    are dropped inside the same transaction (so a failed load leaves the old data in place).
+    The database must not already hold the schema's tables unless `replace` is set, in which case
+    they are dropped inside the same transaction (so a failed load leaves the old data in place).
     """
 
     def __init__(self, url: str, schema: Schema, *, replace: bool = False) -> None:
@@ -214,9 +218,9 @@ class PostgresWriter:
         buffer = io.BytesIO()
         pa_csv.write_csv(arrow, buffer, pa_csv.WriteOptions(include_header=False))
         columns = ", ".join(f'"{name}"' for name in arrow.column_names)
-        with self.connection.cursor() as cursor:
-            with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)') as copy:
-                copy.write(buffer.getvalue())
+        copy_sql = f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)'
+        with self.connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            copy.write(buffer.getvalue())
 
     def commit(self) -> None:
         self.connection.commit()

@@ -28,21 +28,20 @@ UNAVAILABLE = (
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that uses a real PostgreSQL is an integration test."""
     for item in items:
-        if "postgres_url" in getattr(item, "fixturenames", ()):
+        if {"postgres_url", "postgres_server"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """SQLAlchemy URL of a fresh, empty database, dropped at the end of the session.
+def postgres_server() -> Iterator[str]:
+    """SQLAlchemy URL of a PostgreSQL server where tests may create databases.
 
     Uses the server in OSSCHOOLS_TEST_POSTGRES_URL if set; otherwise starts a private cluster
     from Debian's PostgreSQL binaries, reachable only through a unix socket in a temporary
     directory. Without either it skips, or fails when the CI variable is set.
     """
     if server_url := os.environ.get(SERVER_URL_VARIABLE):
-        with throwaway_database(server_url) as url:
-            yield url
+        yield server_url
         return
     # The newest installed version, e.g. /usr/lib/postgresql/15/bin/initdb.
     initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=postgres_version)
@@ -50,10 +49,17 @@ def postgres_url() -> Iterator[str]:
         if running_in_ci():
             pytest.fail(UNAVAILABLE, pytrace=False)
         pytest.skip(UNAVAILABLE)
-    with (
-        private_cluster(Path(initdb[-1]).parent) as server_url,
-        throwaway_database(server_url) as url,
-    ):
+    with private_cluster(Path(initdb[-1]).parent) as server_url:
+        yield server_url
+
+
+@pytest.fixture(scope="module")
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """SQLAlchemy URL of a fresh, empty database for one test module, dropped after it.
+
+    Tests in a module share it, so they must not assume it is empty.
+    """
+    with throwaway_database(postgres_server) as url:
         yield url
 
 

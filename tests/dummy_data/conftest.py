@@ -4,7 +4,6 @@ import duckdb
 import pytest
 
 
-
 @pytest.fixture(scope="session")
 def small_trust(tmp_path_factory) -> Path:
     """A small synthetic trust in DuckDB: two trusts, primaries and secondaries, two years."""

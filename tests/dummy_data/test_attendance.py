@@ -65,8 +65,9 @@ def tiny_backbone(settings: GeneratorSettings) -> Backbone:
     primary = [("N2", range(1, 5)), ("R", range(5, 9)), ("3", range(9, 13))]
     secondary = [("9", range(13, 29)), ("11", range(29, 40))]
     rows = [_enrolment(p, 1, g, rates[p]) for g, pupils in primary for p in pupils]
-    rows += [_enrolment(p, 2, g, rates[p], phase="secondary") for g, pupils in secondary
-             for p in pupils]
+    rows += [
+        _enrolment(p, 2, g, rates[p], phase="secondary") for g, pupils in secondary for p in pupils
+    ]
     rows += [
         _enrolment(40, 2, "9", 0.2, end=days[70], phase="secondary"),
         _enrolment(40, 1, "6", 0.2, start=days[71]),
@@ -76,12 +77,20 @@ def tiny_backbone(settings: GeneratorSettings) -> Backbone:
     for pupil, column, value in moves:
         enrolments.loc[enrolments.pupil_id == pupil, column] = value
     enrolments = enrolments.sort_values(["school_id", "pupil_id"], ignore_index=True)
-    pupils = pd.DataFrame({"pupil_id": np.arange(1, 41),
-                           "sex": np.where(np.arange(40) % 2, "M", "F")})
-    schools = pd.DataFrame({"school_id": [1, 2], "trust_id": [1, 1],
-                            "phase": ["primary", "secondary"]})
-    return Backbone(settings=settings, schools=schools, pupils=pupils, enrolments=enrolments,
-                    pupil_characteristics=pd.DataFrame(), calendars={(1, YEAR): calendar})
+    pupils = pd.DataFrame(
+        {"pupil_id": np.arange(1, 41), "sex": np.where(np.arange(40) % 2, "M", "F")}
+    )
+    schools = pd.DataFrame(
+        {"school_id": [1, 2], "trust_id": [1, 1], "phase": ["primary", "secondary"]}
+    )
+    return Backbone(
+        settings=settings,
+        schools=schools,
+        pupils=pupils,
+        enrolments=enrolments,
+        pupil_characteristics=pd.DataFrame(),
+        calendars={(1, YEAR): calendar},
+    )
 
 
 def generated(backbone: Backbone) -> dict[str, pa.Table]:
@@ -114,21 +123,31 @@ def database(backbone: Backbone, tables: dict[str, pa.Table]) -> duckdb.DuckDBPy
     )
     db.register("code_categories", categories)
     open_dates = pd.DataFrame(
-        [(trust, year, date, int(term)) for (trust, year), calendar in backbone.calendars.items()
-         for date, term in zip(calendar.open_dates.astype("datetime64[D]"), calendar.terms,
-                               strict=True)],
+        [
+            (trust, year, date, int(term))
+            for (trust, year), calendar in backbone.calendars.items()
+            for date, term in zip(
+                calendar.open_dates.astype("datetime64[D]"), calendar.terms, strict=True
+            )
+        ],
         columns=["trust_id", "academic_year", "date", "term"],
     )
     db.register("raw_open_dates", open_dates)
-    db.execute("CREATE TABLE open_dates AS SELECT * REPLACE (date::DATE AS date) "
-               "FROM raw_open_dates")
+    db.execute(
+        "CREATE TABLE open_dates AS SELECT * REPLACE (date::DATE AS date) FROM raw_open_dates"
+    )
     return db
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    settings = GeneratorSettings(seed=2, suspensions_per_100=300, permanent_exclusions_per_100=30,
-                                 lunchtime_suspensions_per_100=40, school_closure_days=3)
+    settings = GeneratorSettings(
+        seed=2,
+        suspensions_per_100=300,
+        permanent_exclusions_per_100=30,
+        lunchtime_suspensions_per_100=40,
+        school_closure_days=3,
+    )
     backbone = tiny_backbone(settings)
     tables = generated(backbone)
     return backbone, tables, database(backbone, tables)
@@ -180,8 +199,11 @@ def scalar(db: duckdb.DuckDBPyConnection, sql: str):
 # ---------------------------------------------------------------------------------------------
 # Integrity: the schema's own checks, then the rules that tie the tables together.
 
-CHECKS = [check for check in constraint_checks(SCHEMA, "duckdb")
-          if check.table in ("attendance_sessions", "exclusions")]
+CHECKS = [
+    check
+    for check in constraint_checks(SCHEMA, "duckdb")
+    if check.table in ("attendance_sessions", "exclusions")
+]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=[f"{c.table}:{c.rule}" for c in CHECKS])
@@ -207,25 +229,40 @@ def test_columns_and_types(tiny):
 
 def test_every_open_day_of_every_enrolment_has_both_sessions(tiny):
     _, _, db = tiny
-    expected = scalar(db, """
+    expected = scalar(
+        db,
+        """
         SELECT COUNT(*) * 2 FROM enrolments e JOIN schools s USING (school_id)
         JOIN open_dates d ON d.trust_id = s.trust_id AND d.academic_year = e.academic_year
-         AND d.date BETWEEN e.start_date AND e.end_date""")
+         AND d.date BETWEEN e.start_date AND e.end_date""",
+    )
     assert scalar(db, "SELECT COUNT(*) FROM attendance_sessions") == expected
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM attendance_sessions m
         WHERE NOT EXISTS (SELECT 1 FROM enrolments e
                           WHERE e.pupil_id = m.pupil_id AND e.school_id = m.school_id
-                            AND m.date BETWEEN e.start_date AND e.end_date)""") == 0
+                            AND m.date BETWEEN e.start_date AND e.end_date)""",
+        )
+        == 0
+    )
 
 
 def test_minutes_late_only_for_late_codes(tiny):
     _, _, db = tiny
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM attendance_sessions
         WHERE (minutes_late IS NULL) = (attendance_code IN ('L', 'U'))
            OR (attendance_code = 'L' AND minutes_late NOT BETWEEN 1 AND 30)
-           OR (attendance_code = 'U' AND minutes_late NOT BETWEEN 30 AND 90)""") == 0
+           OR (attendance_code = 'U' AND minutes_late NOT BETWEEN 30 AND 90)""",
+        )
+        == 0
+    )
 
 
 def test_x_only_for_nursery_and_reception(tiny):
@@ -252,11 +289,17 @@ def test_part_time_nursery_pupils_attend_one_session_a_day(tiny):
 def test_closures_close_the_whole_school(tiny):
     _, _, db = tiny
     assert scalar(db, "SELECT COUNT(*) FROM attendance_sessions WHERE attendance_code = '#'") > 0
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM (
             SELECT school_id, date FROM attendance_sessions GROUP BY ALL
             HAVING COUNT(*) FILTER (WHERE attendance_code IN ('#', 'Y4')) NOT IN (0, COUNT(*)))
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 SPANS_SQL = """
@@ -278,7 +321,9 @@ def test_e_marks_only_during_an_exclusion(tiny):
     db.execute(SPANS_SQL)
     assert scalar(db, "SELECT COUNT(*) FROM spans") == scalar(db, "SELECT COUNT(*) FROM exclusions")
     assert scalar(db, "SELECT COUNT(*) FROM attendance_sessions WHERE attendance_code = 'E'") > 0
-    outside = scalar(db, """
+    outside = scalar(
+        db,
+        """
         WITH marks AS (
             SELECT m.*, 2 * (d.rank - 1) + (m.session = 'PM')::INT AS session_index
             FROM attendance_sessions m JOIN schools s USING (school_id)
@@ -289,7 +334,8 @@ def test_e_marks_only_during_an_exclusion(tiny):
             SELECT 1 FROM spans x WHERE x.pupil_id = m.pupil_id AND x.school_id = m.school_id
               AND ((x.category = 'SUSP' AND m.session_index - 2 * x.first_day + 2
                                                 BETWEEN 0 AND x.sessions)
-                OR (x.category = 'PERM' AND m.date BETWEEN x.start_date AND x.enrolment_end)))""")
+                OR (x.category = 'PERM' AND m.date BETWEEN x.start_date AND x.enrolment_end)))""",
+    )
     assert outside == 0
 
 
@@ -309,25 +355,37 @@ def test_exclusion_rows(tiny):
     _, _, db = tiny
     categories = dict(db.execute("SELECT category, COUNT(*) FROM exclusions GROUP BY 1").fetchall())
     assert set(categories) == {"SUSP", "PERM", "LUNC"}
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM exclusions
         WHERE (category = 'PERM') <> (sessions IS NULL)
            OR (category = 'LUNC' AND sessions <> 1)
            OR reason_1 IN (reason_2, reason_3) OR reason_2 = reason_3
-           OR (reason_2 IS NULL AND reason_3 IS NOT NULL)""") == 0
+           OR (reason_2 IS NULL AND reason_3 IS NOT NULL)""",
+        )
+        == 0
+    )
     ids = [i for (i,) in db.execute("SELECT exclusion_id FROM exclusions").fetchall()]
     assert ids == list(range(1, len(ids) + 1))
 
 
 def test_exclusions_start_on_an_open_day_of_an_enrolment(tiny):
     _, _, db = tiny
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM exclusions x JOIN schools s USING (school_id)
         WHERE NOT EXISTS (SELECT 1 FROM open_dates d
                           WHERE d.trust_id = s.trust_id AND d.date = x.start_date)
            OR NOT EXISTS (SELECT 1 FROM enrolments e
                           WHERE e.pupil_id = x.pupil_id AND e.school_id = x.school_id
-                            AND x.start_date BETWEEN e.start_date AND e.end_date)""") == 0
+                            AND x.start_date BETWEEN e.start_date AND e.end_date)""",
+        )
+        == 0
+    )
 
 
 def test_permanent_exclusions_end_the_pupils_time_at_the_school(tiny):
@@ -363,15 +421,19 @@ def test_a_school_year_does_not_depend_on_the_others(tiny):
     backbone, tables, _ = tiny
     roll = build_roll(backbone)
     secondary = roll.take(roll.school_id == 2)
-    marks, _ = school_year_attendance(backbone.settings, calibrate(backbone.settings, roll),
-                                      backbone.calendar(1, YEAR), secondary)
+    marks, _ = school_year_attendance(
+        backbone.settings, calibrate(backbone.settings, roll), backbone.calendar(1, YEAR), secondary
+    )
     generated_marks = tables["attendance_sessions"]
     assert generated_marks.filter(pa.compute.equal(generated_marks["school_id"], 2)).equals(marks)
 
 
 def test_tables_exist_without_exclusions():
-    backbone = tiny_backbone(GeneratorSettings(
-        suspensions_per_100=0, permanent_exclusions_per_100=0, lunchtime_suspensions_per_100=0))
+    backbone = tiny_backbone(
+        GeneratorSettings(
+            suspensions_per_100=0, permanent_exclusions_per_100=0, lunchtime_suspensions_per_100=0
+        )
+    )
     tables = generated(backbone)
     assert tables["exclusions"].num_rows == 0
     assert "exclusion_id" in tables["exclusions"].column_names
@@ -382,8 +444,11 @@ def test_tables_exist_without_exclusions():
 
 
 def test_each_enrolment_misses_its_planted_share_of_sessions():
-    backbone = tiny_backbone(GeneratorSettings(
-        suspensions_per_100=0, permanent_exclusions_per_100=0, school_closure_days=0))
+    backbone = tiny_backbone(
+        GeneratorSettings(
+            suspensions_per_100=0, permanent_exclusions_per_100=0, school_closure_days=0
+        )
+    )
     db = database(backbone, generated(backbone))
     db.execute(PER_ENROLMENT_SQL)
     rows = db.execute("""
@@ -396,11 +461,17 @@ def test_each_enrolment_misses_its_planted_share_of_sessions():
 
 def test_one_mark_per_pupil_date_and_session(moderate):
     _, _, db = moderate
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM (SELECT pupil_id, date, COUNT(*) AS marks, MIN(session) AS first,
                                      MAX(session) AS last
                               FROM attendance_sessions GROUP BY ALL)
-        WHERE marks <> 2 OR first = last""") == 0
+        WHERE marks <> 2 OR first = last""",
+        )
+        == 0
+    )
 
 
 def test_realised_rates_follow_the_planted_rates(moderate):
@@ -412,12 +483,15 @@ def test_realised_rates_follow_the_planted_rates(moderate):
     assert correlation > 0.99
     # Suspensions add their sessions to the planted absence; without them the rate is exact up to
     # rounding, a closure day or a phased reception start.
-    worst = scalar(db, """
+    worst = scalar(
+        db,
+        """
         SELECT QUANTILE_CONT(ABS(missed / possible - planted), 0.99) FROM per_enrolment p
         JOIN enrolments e USING (enrolment_id)
         WHERE possible >= 300 AND NOT EXISTS (SELECT 1 FROM exclusions x
                                               WHERE x.pupil_id = e.pupil_id
-                                                AND x.school_id = e.school_id)""")
+                                                AND x.school_id = e.school_id)""",
+    )
     assert worst < 0.005
 
 
@@ -426,8 +500,9 @@ def test_realised_rates_follow_the_planted_rates(moderate):
 
 
 def rate_pct(db, where: str = "TRUE", numerator: str = "missed") -> float:
-    return scalar(db, f"SELECT SUM({numerator}) / SUM(possible) * 100 FROM per_enrolment "
-                      f"WHERE {where}")
+    return scalar(
+        db, f"SELECT SUM({numerator}) / SUM(possible) * 100 FROM per_enrolment WHERE {where}"
+    )
 
 
 def test_absence_by_phase(moderate):
@@ -474,13 +549,17 @@ def test_unauthorised_share_rises_with_absence(moderate):
     _, _, db = moderate
     share = "SUM(unauthorised) / SUM(missed)"
     assert scalar(db, f"SELECT {share} FROM per_enrolment WHERE missed / possible >= 0.1") > 1.3 * (
-        scalar(db, f"SELECT {share} FROM per_enrolment WHERE missed / possible < 0.1"))
+        scalar(db, f"SELECT {share} FROM per_enrolment WHERE missed / possible < 0.1")
+    )
 
 
 def test_holiday_share(moderate):
     _, _, db = moderate
-    g_share = scalar(db, """SELECT COUNT(*) FILTER (WHERE attendance_code = 'G') / COUNT(*) * 100
-                            FROM attendance_sessions""")
+    g_share = scalar(
+        db,
+        """SELECT COUNT(*) FILTER (WHERE attendance_code = 'G') / COUNT(*) * 100
+                            FROM attendance_sessions""",
+    )
     assert 0.3 <= g_share <= 1.0
 
 
@@ -530,26 +609,36 @@ def test_absences_come_in_spells_of_about_two_and_a_half_days(moderate):
 def test_late_marks(moderate):
     _, _, db = moderate
     assert 2.0 <= scalar(db, "SELECT SUM(late) / SUM(present) * 100 FROM per_enrolment") <= 3.0
-    u_share = scalar(db, """SELECT COUNT(*) FILTER (WHERE attendance_code = 'U') / COUNT(*) * 100
-                            FROM attendance_sessions""")
+    u_share = scalar(
+        db,
+        """SELECT COUNT(*) FILTER (WHERE attendance_code = 'U') / COUNT(*) * 100
+                            FROM attendance_sessions""",
+    )
     assert 0 < u_share < 0.2
 
 
 def test_rare_codes_appear(moderate):
     _, _, db = moderate
-    codes = {code for (code,) in db.execute(
-        "SELECT DISTINCT attendance_code FROM attendance_sessions").fetchall()}
+    codes = {
+        code
+        for (code,) in db.execute(
+            "SELECT DISTINCT attendance_code FROM attendance_sessions"
+        ).fetchall()
+    }
     assert {"V", "P", "B", "K", "W", "M", "R", "C", "E", "G", "N", "O", "U", "Y7"} <= codes
 
 
 def suspensions_per_100(db, where: str = "TRUE", category: str = "SUSP") -> float:
     """Exclusions per 100 pupils a year (pupils on roll counted by their share of the year)."""
-    return scalar(db, f"""
+    return scalar(
+        db,
+        f"""
         SELECT (SELECT COUNT(*) FROM exclusions x JOIN pupil_years p ON p.pupil_id = x.pupil_id
                   AND p.school_id = x.school_id AND x.start_date BETWEEN p.start_date AND p.end_date
                 WHERE x.category = '{category}' AND {where})
                / SUM(year_share) * 100
-        FROM pupil_years WHERE {where}""")
+        FROM pupil_years WHERE {where}""",
+    )
 
 
 def test_suspensions_and_permanent_exclusions_per_100(moderate):
@@ -565,8 +654,10 @@ def test_suspensions_concentrate_in_secondary_fsm_and_sen(moderate):
     primary = suspensions_per_100(db, "phase = 'primary'")
     assert secondary > 5 * primary
     assert suspensions_per_100(db, "fsm") > 2 * suspensions_per_100(db, "NOT fsm")
-    reasons = dict(db.execute("""SELECT reason_1, COUNT(*) / SUM(COUNT(*)) OVER () FROM exclusions
-                                 WHERE category = 'SUSP' GROUP BY 1""").fetchall())
+    reasons = dict(
+        db.execute("""SELECT reason_1, COUNT(*) / SUM(COUNT(*)) OVER () FROM exclusions
+                                 WHERE category = 'SUSP' GROUP BY 1""").fetchall()
+    )
     assert abs(reasons["PD"] - 0.5) <= 0.06
     lengths = db.execute("""SELECT AVG((sessions BETWEEN 2 AND 6)::INT), MAX(sessions)
                             FROM exclusions WHERE category = 'SUSP'""").fetchone()

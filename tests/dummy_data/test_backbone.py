@@ -1,4 +1,5 @@
-"""Pupils, enrolments and census records: flows between years and calibration to national figures."""
+"""Pupils, enrolments and census records: flows between years and calibration to national
+figures."""
 
 import numpy as np
 import pytest
@@ -27,7 +28,9 @@ def test_calendar_has_190_weekdays_in_the_academic_year(year):
     assert len(days) == 190
     assert len(np.unique(days)) == 190
     assert (days >= calendar.first_day).all() and (days <= calendar.last_day).all()
-    assert ((days.astype("datetime64[D]").view("int64") - 4) % 7 < 5).all()  # 1970-01-05 was a Monday
+    assert (
+        (days.astype("datetime64[D]").view("int64") - 4) % 7 < 5
+    ).all()  # 1970-01-05 was a Monday
     assert list(np.unique(calendar.terms)) == [0, 1, 2]
 
 

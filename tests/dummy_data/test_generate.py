@@ -118,7 +118,8 @@ def test_postgres_output_matches_duckdb(tmp_path, postgres_url):
             assert count == db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0], table
         attendance = pg.execute(sa.text("SELECT AVG(attendance_percent) FROM students")).scalar()
     assert attendance == pytest.approx(
-        db.execute("SELECT AVG(attendance_percent) FROM students").fetchone()[0])
+        db.execute("SELECT AVG(attendance_percent) FROM students").fetchone()[0]
+    )
     with pytest.raises(OutputError, match="--replace"):
         PostgresWriter(postgres_url, load_schema())
     generate_trust(TINY, PostgresWriter(postgres_url, load_schema(), replace=True))

@@ -48,21 +48,29 @@ def db(trust):
     backbone, workforce, timetable, lessons = trust
     connection = duckdb.connect()
     tables = {
-        "schools": backbone.schools, "pupils": backbone.pupils,
-        "enrolments": backbone.enrolments, "teachers": workforce.teachers,
-        "teacher_contracts": workforce.teacher_contracts, "periods": timetable.periods,
-        "classes": timetable.classes, "class_memberships": timetable.class_memberships,
+        "schools": backbone.schools,
+        "pupils": backbone.pupils,
+        "enrolments": backbone.enrolments,
+        "teachers": workforce.teachers,
+        "teacher_contracts": workforce.teacher_contracts,
+        "periods": timetable.periods,
+        "classes": timetable.classes,
+        "class_memberships": timetable.class_memberships,
         "class_teachers": timetable.class_teachers,
     }
     for name, frame in tables.items():
-        connection.register(name, to_arrow(frame, arrow_schema(SCHEMA, name),
-                                           keep_dictionaries=False))
+        connection.register(
+            name, to_arrow(frame, arrow_schema(SCHEMA, name), keep_dictionaries=False)
+        )
     target = arrow_schema(SCHEMA, "lessons")
-    connection.register("lessons", pa.concat_tables(
-        [to_arrow(batch, target, keep_dictionaries=False) for batch in lessons]))
+    connection.register(
+        "lessons",
+        pa.concat_tables([to_arrow(batch, target, keep_dictionaries=False) for batch in lessons]),
+    )
     connection.register("latent_classes", timetable.classes)
-    connection.register("latent_periods", timetable.periods.drop(columns=["start_time",
-                                                                           "end_time"]))
+    connection.register(
+        "latent_periods", timetable.periods.drop(columns=["start_time", "end_time"])
+    )
     connection.register("contracts", workforce.teacher_contracts)
     connection.register("spells", backbone.enrolments)
     connection.register("class_periods", timetable.class_periods)
@@ -80,8 +88,9 @@ def _open_dates(backbone) -> pa.Table:
         for day in calendar.open_dates.astype("datetime64[D]").tolist()
     ]
     school_ids, years, days = zip(*rows, strict=True)
-    return pa.table({"school_id": school_ids, "academic_year": years,
-                     "date": pa.array(days, pa.date32())})
+    return pa.table(
+        {"school_id": school_ids, "academic_year": years, "date": pa.array(days, pa.date32())}
+    )
 
 
 def scalar(db, sql):
@@ -103,7 +112,8 @@ def test_school_days_have_five_or_six_periods_a_break_and_lunch(db):
     days = db.execute("""
         SELECT school_id, day_in_cycle, COUNT(*) AS periods,
                MIN(_start_minute) AS first_start,
-               MAX(_end_minute - _start_minute) AS longest, MIN(_end_minute - _start_minute) AS shortest,
+               MAX(_end_minute - _start_minute) AS longest,
+               MIN(_end_minute - _start_minute) AS shortest,
                list(_start_minute ORDER BY period_number) AS starts,
                list(_end_minute ORDER BY period_number) AS ends
         FROM latent_periods GROUP BY ALL
@@ -119,16 +129,29 @@ def test_school_days_have_five_or_six_periods_a_break_and_lunch(db):
 
 
 def test_lessons_only_on_open_days_in_the_school_periods(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM lessons l JOIN classes c USING (class_id)
         WHERE NOT EXISTS (SELECT 1 FROM open_dates d WHERE d.school_id = c.school_id
                           AND d.academic_year = c.academic_year AND d.date = l.date)
-    """) == 0
-    assert scalar(db, """
-        SELECT COUNT(*) FROM lessons l JOIN classes c USING (class_id) JOIN periods p USING (period_id)
+    """,
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            db,
+            """
+        SELECT COUNT(*) FROM lessons l JOIN classes c USING (class_id)
+        JOIN periods p USING (period_id)
         WHERE p.school_id <> c.school_id OR l.start_time <> p.start_time OR l.end_time <> p.end_time
            OR isodow(l.date) <> (p.day_in_cycle - 1) % 5 + 1
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_every_open_day_has_its_full_timetable(db):
@@ -137,74 +160,121 @@ def test_every_open_day_has_its_full_timetable(db):
         FROM lessons l JOIN classes c USING (class_id) JOIN periods p USING (period_id)
         GROUP BY ALL
     """).df()
-    assert per_day.groupby(["school_id", "academic_year", "day_in_cycle"]).lessons.nunique().eq(1).all()
+    assert (
+        per_day.groupby(["school_id", "academic_year", "day_in_cycle"])
+        .lessons.nunique()
+        .eq(1)
+        .all()
+    )
     days = per_day.groupby(["school_id", "academic_year"]).date.nunique()
     assert days.eq(190).all()
 
 
 def test_lesson_teachers_hold_a_contract_at_that_school_on_that_day(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM lessons l JOIN classes c USING (class_id)
         WHERE NOT EXISTS (SELECT 1 FROM teacher_contracts t
                           WHERE t.teacher_id = l.teacher_id AND t.school_id = c.school_id
                             AND l.date BETWEEN t.start_date AND COALESCE(t.end_date, l.date))
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_no_teacher_teaches_two_lessons_at_once(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM (SELECT teacher_id, date, start_time FROM lessons
                               GROUP BY ALL HAVING COUNT(*) > 1)
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_lessons_follow_the_class_teachers_and_covers_are_someone_else(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM lessons l
         WHERE NOT l.is_cover AND NOT EXISTS (
             SELECT 1 FROM class_teachers t WHERE t.class_id = l.class_id
                                              AND t.teacher_id = l.teacher_id)
-    """) == 0
-    assert scalar(db, """
+    """,
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM lessons l JOIN class_periods p
           ON p.class_id = l.class_id AND p.period_id = l.period_id
         WHERE l.is_cover AND l.teacher_id = p.teacher_id
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_lesson_shares_of_shared_classes_follow_class_teachers(db):
-    worst = scalar(db, """
+    worst = scalar(
+        db,
+        """
         WITH usual AS (SELECT * FROM lessons WHERE NOT is_cover),
              taught AS (SELECT class_id, teacher_id, COUNT(*) AS lessons FROM usual GROUP BY ALL),
              total AS (SELECT class_id, COUNT(*) AS lessons FROM usual GROUP BY ALL)
         SELECT MAX(ABS(100.0 * taught.lessons / total.lessons - t.share_percent))
         FROM taught JOIN total USING (class_id) JOIN class_teachers t USING (class_id, teacher_id)
-    """)
+    """,
+    )
     assert worst < 10  # cycle days occur a little unevenly over the year
 
 
 def test_no_lessons_for_form_groups(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM lessons JOIN classes USING (class_id) WHERE grouping = 'form'
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 # Classes and memberships
 
 
 def test_memberships_lie_within_an_enrolment_at_that_school_and_year(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM class_memberships m JOIN classes c USING (class_id)
         WHERE NOT EXISTS (
             SELECT 1 FROM enrolments e
             WHERE e.pupil_id = m.pupil_id AND e.school_id = c.school_id
               AND e.academic_year = c.academic_year AND e.year_group = c.year_group
               AND m.start_date >= e.start_date AND m.end_date <= e.end_date)
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_every_enrolment_has_its_pastoral_class(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM enrolments e
         WHERE NOT EXISTS (
             SELECT 1 FROM class_memberships m JOIN classes c USING (class_id)
@@ -212,7 +282,10 @@ def test_every_enrolment_has_its_pastoral_class(db):
               AND c.academic_year = e.academic_year AND m.start_date = e.start_date
               AND c.subject IN ('form', 'primary_class')
               AND c.class_code = e.registration_group)
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_every_secondary_pupil_is_in_exactly_one_maths_class_at_a_time(db):
@@ -232,13 +305,19 @@ def test_every_secondary_pupil_is_in_exactly_one_maths_class_at_a_time(db):
 
 
 def test_no_pupil_has_two_lessons_in_one_period(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM (
             SELECT m.pupil_id, p.period_id, c.academic_year
             FROM class_memberships m JOIN classes c USING (class_id)
             JOIN class_periods p USING (class_id)
             GROUP BY ALL HAVING COUNT(DISTINCT m.class_id) > 1)
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_sets_are_ranked_smaller_at_the_bottom_and_follow_ability(db):
@@ -289,15 +368,23 @@ def test_about_four_in_five_teaching_classes_have_a_single_teacher(db):
     """).fetchone()
     assert single == pytest.approx(SETTINGS.single_teacher_class_rate, abs=0.04)
     assert most > 0.95
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM (SELECT class_id FROM class_teachers GROUP BY 1
                               HAVING ABS(SUM(share_percent) - 100) > 1e-6
                                   OR (COUNT(*) = 1) <> bool_and(role = 'main'))
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_teachers_mostly_teach_their_own_subject(db):
-    specialist = scalar(db, """
+    specialist = scalar(
+        db,
+        """
         SELECT AVG((CASE WHEN t.main_subject IN ('biology', 'chemistry', 'physics') THEN 'science'
                          WHEN t.main_subject IN ('french', 'spanish') THEN 'languages'
                          ELSE t.main_subject END
@@ -307,12 +394,15 @@ def test_teachers_mostly_teach_their_own_subject(db):
         FROM class_periods p JOIN classes c USING (class_id) JOIN teachers t USING (teacher_id)
         JOIN schools s ON s.school_id = c.school_id
         WHERE s.phase = 'secondary' AND c.subject NOT IN ('form', 'primary_class')
-    """)
+    """,
+    )
     assert specialist > 0.85
 
 
 def test_full_time_secondary_classroom_teachers_teach_most_of_the_week(db):
-    share = scalar(db, """
+    share = scalar(
+        db,
+        """
         WITH taught AS (SELECT teacher_id, academic_year, COUNT(*) AS periods
                         FROM class_periods GROUP BY ALL),
              week AS (SELECT school_id, COUNT(*) AS periods FROM latent_periods GROUP BY 1)
@@ -321,7 +411,8 @@ def test_full_time_secondary_classroom_teachers_teach_most_of_the_week(db):
         LEFT JOIN taught ON taught.teacher_id = c.teacher_id
                         AND taught.academic_year = c._academic_year
         WHERE s.phase = 'secondary' AND c.post = 'classroom_teacher' AND c.fte = 1
-    """)
+    """,
+    )
     assert 20 / 25 <= share <= 22.5 / 25
 
 
@@ -337,7 +428,9 @@ def test_maths_takes_about_four_hours_a_week_with_its_afternoon_share(db):
     assert maths.hours.between(3, 5).all() and maths.hours.mean() == pytest.approx(4, abs=0.4)
     assert maths.afternoon_share.mean() == pytest.approx(SETTINGS.afternoon_maths_share, abs=0.06)
     assert maths.afternoon_share.std() > 0.1
-    assert scalar(db, "SELECT MAX(_afternoon_share) FROM latent_classes WHERE grouping = 'form'") == 0
+    assert (
+        scalar(db, "SELECT MAX(_afternoon_share) FROM latent_classes WHERE grouping = 'form'") == 0
+    )
 
 
 def test_cover_rate_follows_the_settings(db):
@@ -347,10 +440,16 @@ def test_cover_rate_follows_the_settings(db):
 
 
 def test_lesson_ids_are_unique_and_follow_the_class(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM lessons WHERE lesson_id // 10000 <> class_id
                                         OR lesson_id % 10 <> period_id % 10
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_class_effects_and_ids_are_planted_per_class(trust):

@@ -1,4 +1,5 @@
-"""Teachers and their contracts: schema rules, staffing ratios, turnover, pay and planted effects."""
+"""Teachers and their contracts: schema rules, staffing ratios, turnover, pay and planted
+effects."""
 
 import duckdb
 import numpy as np
@@ -44,8 +45,9 @@ def db(trust):
         "teacher_contracts": workforce.teacher_contracts,
     }
     for name, frame in frames.items():
-        connection.register(name, to_arrow(frame, arrow_schema(SCHEMA, name),
-                                           keep_dictionaries=False))
+        connection.register(
+            name, to_arrow(frame, arrow_schema(SCHEMA, name), keep_dictionaries=False)
+        )
     connection.register("contracts", workforce.teacher_contracts)
     connection.register("effects", workforce.teacher_effects)
     connection.register("enrolments", backbone.enrolments)
@@ -67,35 +69,54 @@ def test_schema_constraint_holds(db, check):
 
 
 def test_one_school_and_one_contract_per_teacher_and_year(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM (SELECT teacher_id, _academic_year FROM contracts
                               GROUP BY ALL HAVING COUNT(*) > 1)
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_contracts_of_a_teacher_do_not_overlap(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM teacher_contracts a JOIN teacher_contracts b
           ON a.teacher_id = b.teacher_id AND a.contract_id < b.contract_id
         WHERE a.start_date <= COALESCE(b.end_date, DATE '9999-12-31')
           AND b.start_date <= COALESCE(a.end_date, DATE '9999-12-31')
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_contracts_cover_their_academic_year(db):
     last = SETTINGS.academic_years[-1]
-    assert scalar(db, f"""
+    assert (
+        scalar(
+            db,
+            f"""
         SELECT COUNT(*) FROM contracts
         WHERE start_date > make_date(_academic_year, 9, 1)
            OR (_academic_year < {last} AND end_date <> make_date(_academic_year + 1, 8, 31))
            OR (_academic_year = {last} AND end_date IS NOT NULL)
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 # Special schools need a teacher for each of their small classes (one per year group), so small
 # ones have fewer pupils per teacher than the national ratio.
-@pytest.mark.parametrize(("phase", "tolerance"),
-                         [("primary", 0.1), ("secondary", 0.1), ("special", 0.25)])
+@pytest.mark.parametrize(
+    ("phase", "tolerance"), [("primary", 0.1), ("secondary", 0.1), ("special", 0.25)]
+)
 def test_pupil_teacher_ratio_by_phase(trust, phase, tolerance):
     backbone, workforce = trust
     ratio = _pupils_per_fte(backbone, workforce)[phase]
@@ -109,13 +130,18 @@ def _pupils_per_fte(backbone, workforce) -> dict[str, float]:
     for (trust_id, year), calendar in backbone.calendars.items():
         census = calendar.census_dates[0]
         spells = backbone.enrolments
-        on_roll = spells[(spells._trust_id == trust_id) & (spells.academic_year == year)
-                         & (spells.start_date <= census) & (spells.end_date >= census)]
+        on_roll = spells[
+            (spells._trust_id == trust_id)
+            & (spells.academic_year == year)
+            & (spells.start_date <= census)
+            & (spells.end_date >= census)
+        ]
         pupils.append(on_roll.groupby(["school_id", "academic_year"]).size())
     counts = pd.concat(pupils).rename("pupils").reset_index()
     fte = workforce.teacher_contracts.groupby(["school_id", "_academic_year"]).fte.sum()
-    counts["fte"] = fte.reindex(pd.MultiIndex.from_frame(counts[["school_id", "academic_year"]]))\
-        .to_numpy()
+    counts["fte"] = fte.reindex(
+        pd.MultiIndex.from_frame(counts[["school_id", "academic_year"]])
+    ).to_numpy()
     counts["phase"] = counts.school_id.map(backbone.schools.set_index("school_id").phase)
     totals = counts.groupby("phase")[["pupils", "fte"]].sum()
     return (totals.pupils / totals.fte).to_dict()
@@ -142,19 +168,26 @@ def test_about_nine_percent_of_teachers_leave_each_year(db):
 
 
 def test_new_teachers_are_mostly_early_in_their_careers(db):
-    early = scalar(db, """
+    early = scalar(
+        db,
+        """
         SELECT AVG((c._experience <= 2)::INT) FROM contracts c
         WHERE c._academic_year > (SELECT MIN(_academic_year) FROM contracts)
           AND NOT EXISTS (SELECT 1 FROM contracts p WHERE p.teacher_id = c.teacher_id
                           AND p._academic_year = c._academic_year - 1)
-    """)
+    """,
+    )
     assert early > 0.6
 
 
 def test_pay_follows_post_qualification_and_experience(db):
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM contracts c JOIN latent t USING (teacher_id)
-        WHERE (post IN ('head_teacher', 'deputy_head', 'assistant_head')) <> (pay_range = 'leadership')
+        WHERE (post IN ('head_teacher', 'deputy_head', 'assistant_head'))
+              <> (pay_range = 'leadership')
            OR (post = 'leading_practitioner') <> (pay_range = 'leading_practitioner')
            OR (post = 'unqualified_teacher') <> (pay_range = 'unqualified')
            OR (pay_range = 'unqualified') <> (t.qts_status = 'none')
@@ -163,7 +196,10 @@ def test_pay_follows_post_qualification_and_experience(db):
            OR (qts_status = 'none') <> (qts_year IS NULL)
            OR qts_year <> _first_year_teaching
            OR birth_year > _first_year_teaching - 21
-    """) == 0
+    """,
+        )
+        == 0
+    )
     heads = db.execute("""
         SELECT COUNT(*), COUNT(DISTINCT school_id || '-' || _academic_year) FROM contracts
         WHERE post = 'head_teacher'
@@ -172,19 +208,29 @@ def test_pay_follows_post_qualification_and_experience(db):
 
 
 def test_most_teachers_are_full_time_and_part_timers_work_whole_days(db):
-    full_time, mean_fte = db.execute("SELECT AVG((fte = 1)::INT), AVG(fte) FROM contracts").fetchone()
+    full_time, mean_fte = db.execute(
+        "SELECT AVG((fte = 1)::INT), AVG(fte) FROM contracts"
+    ).fetchone()
     assert 0.7 < full_time < 0.85 and 0.88 < mean_fte < 0.96
-    assert scalar(db, """
+    assert (
+        scalar(
+            db,
+            """
         SELECT COUNT(*) FROM contracts
         WHERE fte < 1 AND bit_count(_working_days::INT) NOT BETWEEN 1 AND 4
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_teacher_effects_have_the_planted_spread_persistence_and_growth(trust):
     _, workforce = trust
     effects = workforce.teacher_effects.merge(
         workforce.teacher_contracts[["teacher_id", "_academic_year", "_experience"]],
-        left_on=["teacher_id", "academic_year"], right_on=["teacher_id", "_academic_year"])
+        left_on=["teacher_id", "academic_year"],
+        right_on=["teacher_id", "_academic_year"],
+    )
     planted = SETTINGS.effects
     experienced = effects[effects._experience >= 3]
     assert experienced.effect.std() == pytest.approx(planted.teacher_sd, rel=0.1)
