@@ -46,6 +46,9 @@ ACHIEVEMENTS = {
     "kindness": (0.12, 0.3, 1),
     "attendance_award": (0.08, 0.0, 5),
 }
+EVENT_TYPES = np.array(["achievement", "behaviour"])
+CATEGORIES = np.array(sorted({*INCIDENTS, *ACHIEVEMENTS}))
+SORT_KEYS = ["date_index", "pupil_id", "event_type", "category"]
 LASTING_SD = {"behaviour": 1.0, "achievement": 0.5}
 TUTOR_RECORDS = 0.6  # share of events outside lessons recorded by the pupil's tutor
 EVENT_ID_BLOCK = 10**8
@@ -181,8 +184,8 @@ def school_year_events(
                 {
                     "spell": spell,
                     "date_index": date_index,
-                    "event_type": kind,
-                    "category": names[category],
+                    "event_type": np.int8(np.searchsorted(EVENT_TYPES, kind)),
+                    "category": np.searchsorted(CATEGORIES, names)[category].astype(np.int8),
                     "points": points,
                     "in_lesson": in_lesson,
                 }
@@ -190,9 +193,9 @@ def school_year_events(
         )
     events = pd.concat(parts, ignore_index=True)
     events["pupil_id"] = spells.pupil_id.to_numpy()[events.spell.to_numpy()]
-    events = events.sort_values(
-        ["date_index", "pupil_id", "event_type", "category"], kind="stable", ignore_index=True
-    )
+    # Integer codes sort as the names would (both code lists are in alphabetical order).
+    order = np.lexsort([events[key].to_numpy() for key in SORT_KEYS[::-1]])
+    events = events.iloc[order].reset_index(drop=True)
     lesson_id, teacher = _lessons_of(rng, plan, school, events, members)
     outside = lesson_id < 0
     teacher[outside] = _recorders(rng, events.pupil_id.to_numpy()[outside], staff, tutors)
@@ -205,8 +208,12 @@ def school_year_events(
             "school_id": np.full(len(events), plan.school_id, dtype=np.int32),
             "event_date": pa.array(dates[events.date_index.to_numpy()]),
             "lesson_id": pa.array(lesson_id, mask=outside, type=pa.int64()),
-            "event_type": pa.array(events.event_type.to_numpy()).dictionary_encode(),
-            "category": pa.array(events.category.to_numpy()).dictionary_encode(),
+            "event_type": pa.DictionaryArray.from_arrays(
+                events.event_type.to_numpy(), pa.array(EVENT_TYPES)
+            ),
+            "category": pa.DictionaryArray.from_arrays(
+                events.category.to_numpy(), pa.array(CATEGORIES)
+            ),
             "points": events.points.to_numpy().astype(np.int32),
             "recorded_by_teacher_id": teacher.astype(np.int32),
         }

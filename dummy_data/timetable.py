@@ -22,7 +22,11 @@ Frames of `Timetable` (schema columns plus latent `_` columns):
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import time
 from itertools import permutations
@@ -1013,22 +1017,22 @@ def build_timetable(backbone: Backbone, workforce: Workforce) -> Timetable:
         "teachers": [],
         "periods": [],
     }
-    next_class_id = 1
     spells_by = backbone.enrolments.groupby(["school_id", "academic_year"], sort=True)
     schools = backbone.schools.set_index("school_id")
+    jobs = []
     for (school_id, year), spells in spells_by:
-        school = schools.loc[school_id]
-        school_with_id = school.copy()
-        school_with_id["school_id"] = school_id
         staff = staff_by.get((school_id, year))
         if staff is None or staff.empty:
             continue
-        built = _school_year_timetable(
-            settings, school_with_id, year, spells, cycles[school_id], staff, next_class_id
-        )
+        school = schools.loc[school_id].copy()
+        school["school_id"] = school_id
+        jobs.append((settings, school, year, spells, cycles[school_id], staff))
+    next_class_id = 1
+    for built in _in_parallel(_school_year_timetable, jobs):
+        for name in ("classes", "members", "teachers", "periods"):
+            built[name]["class_id"] += next_class_id - 1
+            parts[name].append(built[name])
         next_class_id += len(built["classes"])
-        for name, frame in built.items():
-            parts[name].append(frame)
     class_periods = pd.concat(parts["periods"], ignore_index=True)
     classes = pd.concat(parts["classes"], ignore_index=True)
     classes["_afternoon_share"] = _afternoon_shares(classes, class_periods, periods)
@@ -1052,7 +1056,26 @@ def _staff_by_school_year(workforce: Workforce) -> dict[tuple[int, int], pd.Data
     return {key: frame for key, frame in contracts.groupby(["school_id", "_academic_year"])}
 
 
-def _school_year_timetable(settings, school, year, spells, cycle, staff, first_class_id):
+PARALLEL_FROM = 40  # school-years; below this, starting worker processes costs more than it saves
+
+
+def _in_parallel(function, jobs: list[tuple]) -> Iterator:
+    """`function(*job)` for each job, in order, on every CPU when there are enough jobs.
+
+    Workers are spawned, not forked: the caller may have threads (the trust writer) whose locks a
+    forked child would inherit."""
+    workers = min(len(os.sched_getaffinity(0)), 8)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        yield from itertools.starmap(function, jobs)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield from pool.map(function, *zip(*jobs, strict=True), chunksize=4)
+
+
+def _school_year_timetable(settings, school, year, spells, cycle, staff, first_class_id=1):
+    """Classes, memberships, class teachers and class periods of one school in one year, with
+    class ids numbered from `first_class_id`."""
     seed, school_id = settings.seed, int(school.school_id)
     curriculum = SchoolCurriculum.draw(seed, school_id)
     found = school_year_classes(seed, school, year, spells, curriculum, cycle)

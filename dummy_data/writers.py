@@ -104,6 +104,8 @@ class DuckDBWriter:
     """Writes a DuckDB database file. Tables carry NOT NULL but no indexes, so loading stays fast;
     keys and references are checked by `osschools data validate`-style SQL checks instead."""
 
+    INSERT_ROWS = 2_000_000
+
     def __init__(self, path: Path, schema: Schema) -> None:
         self.path = path
         self.schema = schema
@@ -111,6 +113,8 @@ class DuckDBWriter:
         self.partial = _temporary_sibling(path)
         self.partial.unlink(missing_ok=True)
         self.connection = duckdb.connect(str(self.partial))
+        self.pending: list[pa.Table] = []
+        self.pending_table = ""
         for statement in ddl_statements(schema, "duckdb", constraints=False):
             self.connection.execute(statement)
         for name, target in METADATA_TABLES.items():
@@ -121,10 +125,24 @@ class DuckDBWriter:
         self.connection.execute(f"CREATE TABLE {name} AS SELECT * FROM empty")
 
     def write(self, table: str, batch: pa.Table | pd.DataFrame) -> None:
-        arrow = to_arrow(batch, arrow_schema(self.schema, table), keep_dictionaries=True)  # noqa: F841
-        self.connection.execute(f'INSERT INTO "{table}" SELECT * FROM arrow')
+        arrow = to_arrow(batch, arrow_schema(self.schema, table), keep_dictionaries=True)
+        if self.pending and (table, arrow.schema) != (self.pending_table, self.pending[0].schema):
+            self._flush()
+        self.pending_table = table
+        self.pending.append(arrow)
+        if sum(len(part) for part in self.pending) >= self.INSERT_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Insert the pending batches at once: DuckDB loads a few large inserts about a third
+        faster than many small ones."""
+        rows = pa.concat_tables(self.pending)  # noqa: F841 - read by DuckDB's replacement scan
+        self.connection.execute(f'INSERT INTO "{self.pending_table}" SELECT * FROM rows')
+        self.pending = []
 
     def commit(self) -> None:
+        if self.pending:
+            self._flush()
         self.connection.execute("CHECKPOINT")
         self.connection.close()
         os.replace(self.partial, self.path)
