@@ -37,7 +37,10 @@ class QueryError(Exception):
 
     def __init__(self, message: str, filename: str | None = None, lineno: int | None = None):
         self.message, self.filename, self.lineno = message, filename, lineno
-        where = f"{filename}, line {lineno}: " if filename else ""
+        if filename and lineno is not None:
+            where = f"{filename}, line {lineno}: "
+        else:
+            where = f"{filename}: " if filename else ""
         super().__init__(f"{where}{message}")
 
 
@@ -855,6 +858,7 @@ class Dataset:
     def __init__(self) -> None:
         object.__setattr__(self, "_population", None)
         object.__setattr__(self, "_variables", {})
+        object.__setattr__(self, "_event_tables", {})
 
     def define_population(self, condition: BoolSeries) -> None:
         """Include the pupils (or teachers) for which `condition` is true."""
@@ -871,7 +875,41 @@ class Dataset:
 
     def _check_variables(self, population: nodes.Series, entity: str) -> None:
         variables = tuple((name, node) for name, node in self._variables.items())
-        _build(nodes.Dataset, entity, population, variables)
+        _build(nodes.Dataset, entity, population, variables, self._event_table_nodes())
+
+    def _event_table_nodes(self) -> tuple[tuple[str, nodes.EventTable], ...]:
+        return tuple((name, table._node) for name, table in self._event_tables.items())
+
+    def _entities(self) -> set[str]:
+        """The entities the population, variables and event tables so far have one row per."""
+        entities = {v.domain.entity for v in self._variables.values()} - {None}
+        entities |= {table._node.entity for table in self._event_tables.values()}
+        if self._population is not None:
+            entities.add(self._population.domain.entity)
+        return entities  # type: ignore[return-value]
+
+    def add_event_table(self, name: str, **columns: Any) -> EventTable:
+        """Add an output table with one row per row of a frame (one row per assessment result,
+        say) for each pupil (or teacher) in the population, ordered by pupil id then by the rows'
+        order. Its first column is pupil_id (teacher_id); then one column per keyword: series of
+        the frame's rows (including lookups, and aggregations of rows related to each row),
+        series with one value per pupil (repeated on each of the pupil's rows) or constants.
+        More columns can be added later by assigning to the returned table's attributes."""
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise _error(
+                f"{name!r} cannot be an event table name: use letters, digits and underscores, "
+                "starting with a letter"
+            )
+        if name.lower() in {existing.lower() for existing in self._event_tables}:
+            raise _error(f"event table {name} is already defined (names ignore case)")
+        if not columns:
+            raise _error(
+                f"event table {name} needs at least one column, e.g. "
+                f"dataset.add_event_table({name!r}, date=assessment_results.result_date)"
+            )
+        table = EventTable(self, name, columns)
+        self._event_tables[name] = table
+        return table
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_") or name in RESERVED_NAMES:
@@ -885,9 +923,7 @@ class Dataset:
                 f"variable {name} must have one value per {entity}; aggregate the rows first, "
                 f"e.g. with first_for_{entity}() or count_for_{entity}()"
             )
-        entities = {v.domain.entity for v in self._variables.values()} - {None}
-        if self._population is not None:
-            entities.add(self._population.domain.entity)
+        entities = self._entities()
         if node.domain.entity is not None and entities - {node.domain.entity}:
             raise _error(
                 f"variable {name} is a {node.domain.entity} series, but this dataset has one row "
@@ -902,6 +938,58 @@ class Dataset:
         raise AttributeError(f"the dataset has no variable {name!r}")
 
 
+class EventTable:
+    """An event-level table of a dataset, made by `dataset.add_event_table(name, **columns)`.
+    Assign to its attributes to add columns (`table.mark = results.result_percent`); read them
+    back the same way."""
+
+    def __init__(self, dataset: Dataset, name: str, columns: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_dataset", dataset)
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_node", None)
+        self._add_columns(columns)
+
+    def __repr__(self) -> str:
+        names = [name for name, _ in self._node.columns]
+        return f"EventTable({self._name!r}, columns={names!r})"
+
+    def _add_columns(self, columns: Mapping[str, Any]) -> None:
+        existing = dict(self._node.columns) if self._node is not None else {}
+        combined = dict(existing)
+        for column_name, value in columns.items():
+            if column_name.lower() in {name.lower() for name in combined}:
+                raise _error(
+                    f"column {column_name} of event table {self._name} is already defined "
+                    "(names ignore case)"
+                )
+            combined[column_name] = _node(value)
+        try:
+            node = nodes.EventTable(tuple(combined.items()))
+        except QueryModelError as error:
+            raise _error(f"event table {self._name}: {error}") from None
+        # (Adding columns cannot change a table's entity: the frames would not combine.)
+        others = self._dataset._entities() - {node.entity}
+        if others:
+            raise _error(
+                f"event table {self._name} has rows of a {node.entity} table, but this dataset "
+                f"has one row per {others.pop()}"
+            )
+        object.__setattr__(self, "_node", node)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            raise _error(f"{name!r} cannot be a column name")
+        self._add_columns({name: value})
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        columns = dict(self._node.columns)
+        if name in columns:
+            return _series(columns[name])
+        raise AttributeError(f"event table {self._name} has no column {name!r}")
+
+
 def create_dataset() -> Dataset:
     return Dataset()
 
@@ -912,8 +1000,9 @@ def compile_dataset(dataset: Dataset) -> nodes.Dataset:
         raise QueryError("the dataset has no population: call dataset.define_population(...)")
     population = dataset._population
     variables = tuple(dataset._variables.items())
+    event_tables = dataset._event_table_nodes()
     try:
-        return nodes.Dataset(population.domain.entity, population, variables)
+        return nodes.Dataset(population.domain.entity, population, variables, event_tables)
     except QueryModelError as error:
         raise QueryError(str(error)) from None
 
@@ -924,6 +1013,7 @@ __all__ = [
     "DateSeries",
     "Dataset",
     "Duration",
+    "EventTable",
     "FloatSeries",
     "IntSeries",
     "PupilEventFrame",

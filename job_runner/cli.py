@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import click
 
 from dummy_data.cli import dummy_data_group
+from ehrql_schools.command_line import DEBUG_VARIABLE, one_line, run_command_line
+from job_runner.pipeline.cli import check_command
 from schema.cli import schema_group
 
-DEBUG_VARIABLE = "OSSCHOOLS_DEBUG"
+__all__ = ["DEBUG_VARIABLE", "cli", "main", "one_line"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +20,7 @@ def cli() -> None:
 
 cli.add_command(schema_group, name="schema")
 cli.add_command(dummy_data_group, name="dummy-data")
+cli.add_command(check_command, name="check")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,16 +28,4 @@ def main(argv: list[str] | None = None) -> None:
 
     Set OSSCHOOLS_DEBUG=1 to get the full traceback instead.
     """
-    try:
-        cli.main(args=argv, prog_name="osschools")
-    except Exception as error:  # click handles its own usage errors and exits before this
-        if os.environ.get(DEBUG_VARIABLE) == "1":
-            raise
-        click.echo(f"Error: {one_line(error)} (set {DEBUG_VARIABLE}=1 for details)", err=True)
-        sys.exit(1)
-
-
-def one_line(error: BaseException) -> str:
-    """`Type: message`, with the message folded onto a single line."""
-    message = " ".join(str(error).split())
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+    run_command_line(cli, "osschools", argv)

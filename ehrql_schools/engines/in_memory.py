@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ehrql_schools.query_model import nodes
@@ -28,17 +28,8 @@ class InMemoryEngine:
     ) -> Iterator[list[tuple]]:
         """The dataset's rows in batches, ordered by entity id: (id, *variables)."""
         evaluation = Evaluation(self.tables)
-        entity_ids = sorted(
-            {
-                row[table.entity_key]
-                for table in nodes.population_tables(dataset)
-                for row in self.tables.get(table.name, ())
-            }
-        )
         batch: list[tuple] = []
-        for entity_id in entity_ids:
-            if evaluation.value(dataset.population, entity_id) is not True:
-                continue
+        for entity_id in self.population(dataset, evaluation):
             values = [evaluation.value(series, entity_id) for _, series in dataset.variables]
             batch.append((entity_id, *values))
             if len(batch) == batch_size:
@@ -46,6 +37,41 @@ class InMemoryEngine:
                 batch = []
         if batch:
             yield batch
+
+    def get_event_table_results(
+        self, dataset: nodes.Dataset, name: str, batch_size: int = 10_000
+    ) -> Iterator[list[tuple]]:
+        """The rows of the dataset's event table `name` in batches, ordered by entity id, then by
+        the table's row order: (id, *columns)."""
+        table = dataset.event_table(name)
+        sort = table.sort
+        keys = sort.keys if sort is not None else ()
+        columns = [column for column, _ in table.frame.table.columns]
+        evaluation = Evaluation(self.tables)
+        batch: list[tuple] = []
+        for entity_id in self.population(dataset, evaluation):
+            rows = evaluation.rows(table.frame, entity_id, None)
+            for row in sorted(rows, key=evaluation.order(keys, columns, entity_id)):
+                values = [evaluation.value(series, entity_id, row) for _, series in table.columns]
+                batch.append((entity_id, *values))
+                if len(batch) == batch_size:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
+
+    def population(self, dataset: nodes.Dataset, evaluation: Evaluation) -> Iterator[Any]:
+        """The ids of the entities in the dataset's population, in order."""
+        entity_ids = sorted(
+            {
+                row[table.entity_key]
+                for table in nodes.population_tables(dataset)
+                for row in self.tables.get(table.name, ())
+            }
+        )
+        for entity_id in entity_ids:
+            if evaluation.value(dataset.population, entity_id) is True:
+                yield entity_id
 
 
 class Evaluation:
@@ -97,14 +123,21 @@ class Evaluation:
                 ]
             case nodes.Sort(source=source, keys=keys):
                 columns = [name for name, _ in frame.table.columns]
-
-                def order(row: Row) -> tuple:
-                    values = [self.value(key, entity_id, row) for key in keys]
-                    values += [row[name] for name in columns]
-                    return tuple((value is not None, value) for value in values)
-
+                order = self.order(keys, columns, entity_id)
                 return sorted(self.rows(source, entity_id, outer), key=order)
         raise TypeError(f"not a frame with many rows: {frame!r}")
+
+    def order(
+        self, keys: Sequence[nodes.Series], columns: Sequence[str], entity_id: Any
+    ) -> Callable[[Row], tuple]:
+        """A sort key for rows: the keys' values, then the columns', ascending, nulls first."""
+
+        def order(row: Row) -> tuple:
+            values = [self.value(key, entity_id, row) for key in keys]
+            values += [row[name] for name in columns]
+            return tuple((value is not None, value) for value in values)
+
+        return order
 
     def one_row(self, frame: nodes.Frame, entity_id: Any, row: Row | None) -> Row | None:
         """The single row of a one-row frame for this entity (or this row's lookup)."""

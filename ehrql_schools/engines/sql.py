@@ -54,8 +54,26 @@ class SQLEngine:
 
     def get_sql(self, dataset: nodes.Dataset) -> str:
         """The SELECT as text in this engine's dialect, with literal values inlined."""
-        query = self.get_query(dataset)
-        engine = sa.create_engine(self.url)
+        return self.sql_text(self.get_query(dataset))
+
+    def get_event_table_query(self, dataset: nodes.Dataset, name: str) -> sa.Select:
+        return DatasetQuery(self, dataset).event_table_select(name)
+
+    def get_event_table_sql(self, dataset: nodes.Dataset, name: str) -> str:
+        """The SELECT of the dataset's event table `name`, as text in this engine's dialect."""
+        return self.sql_text(self.get_event_table_query(dataset, name))
+
+    def get_event_table_results(
+        self, dataset: nodes.Dataset, name: str, batch_size: int = 10_000
+    ) -> Iterator[list[tuple]]:
+        """The rows of the dataset's event table `name` in batches, ordered by entity id, then by
+        the table's row order: (id, *columns)."""
+        return self.stream(self.get_event_table_query(dataset, name), batch_size)
+
+    def sql_text(self, query: sa.Select) -> str:
+        # A "named" paramstyle: with psycopg's and DuckDB's "pyformat" the text would double each
+        # % (in 'a%b' too), ready for parameter substitution that never happens to it.
+        engine = sa.create_engine(self.url, paramstyle="named")
         try:
             compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
         finally:
@@ -66,7 +84,9 @@ class SQLEngine:
         self, dataset: nodes.Dataset, batch_size: int = 10_000
     ) -> Iterator[list[tuple]]:
         """The dataset's rows in batches, ordered by entity id: (id, *variables)."""
-        query = self.get_query(dataset)
+        return self.stream(self.get_query(dataset), batch_size)
+
+    def stream(self, query: sa.Select, batch_size: int) -> Iterator[list[tuple]]:
         engine = sa.create_engine(self.url)
         try:
             with engine.connect() as connection:
@@ -129,20 +149,57 @@ class DatasetQuery:
 
     def select(self) -> sa.Select:
         key = self.dataset.entity_key
-        tables = [self.table(table) for table in nodes.population_tables(self.dataset)]
-        universe = sa.union(*(sa.select(table.c[key].label(ENTITY_ID)) for table in tables))
-        universe = universe.subquery("population_universe")
-        context = Context(universe.c[ENTITY_ID], universe)
-        population = self.series(self.dataset.population, context)
+        context, population = self.population()
         variables = [
             self.series(series, context).label(name) for name, series in self.dataset.variables
         ]
         return (
-            sa.select(universe.c[ENTITY_ID].label(key), *variables)
+            sa.select(context.entity_id.label(key), *variables)
             .select_from(context.from_clause)
             .where(population)
-            .order_by(universe.c[ENTITY_ID])
+            .order_by(context.entity_id)
         )
+
+    def event_table_select(self, name: str) -> sa.Select:
+        """The rows of an event table: its frame's rows whose entity is in the population,
+        ordered by entity id, the frame's sort keys (if sorted), then the rest of the row."""
+        event_table = self.dataset.event_table(name)
+        context, conditions = self.rows(event_table.frame)
+        columns = [
+            self.series(series, context).label(column) for column, series in event_table.columns
+        ]
+        sort = event_table.sort
+        keys = [
+            self.engine.ordered(self.series(key, context), key.type)
+            for key in (sort.keys if sort is not None else ())
+        ]
+        row = context.row
+        keys += [
+            self.engine.ordered(row.c[column], type_)
+            for column, type_ in event_table.frame.table.columns
+        ]
+        members, population = self.population()
+        in_population = (
+            sa.select(members.entity_id).select_from(members.from_clause).where(population)
+        )
+        return (
+            sa.select(context.entity_id.label(self.dataset.entity_key), *columns)
+            .select_from(context.from_clause)
+            .where(*conditions, context.entity_id.in_(in_population))
+            .order_by(context.entity_id, *(sa.nulls_first(key.asc()) for key in keys))
+        )
+
+    def population(self) -> tuple[Context, ColumnElement]:
+        """A context over the candidate entities, and the condition that they are in the
+        population."""
+        key = self.dataset.entity_key
+        tables = [self.table(table) for table in nodes.population_tables(self.dataset)]
+        universe = sa.union(
+            *(sa.select(table.c[key].label(ENTITY_ID)).distinct() for table in tables)
+        )
+        universe = universe.subquery("population_universe")
+        context = Context(universe.c[ENTITY_ID], universe)
+        return context, self.series(self.dataset.population, context)
 
     def table(self, table: nodes.TableSchema) -> sa.Table:
         if table.name not in self.metadata.tables:

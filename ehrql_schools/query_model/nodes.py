@@ -507,13 +507,13 @@ class Aggregate(Series):
             )
         _check_type(self.source, self.allowed_types, f"the series given to {self.operation}")
 
-    @property
-    def domain(self) -> Domain:
+    @functools.cached_property
+    def domain(self) -> Domain:  # type: ignore[override]
         assert self.source.domain.frame is not None
         return owner_domain(self.source.domain.frame)
 
-    @property
-    def type(self) -> type:
+    @functools.cached_property
+    def type(self) -> type:  # type: ignore[override]
         return self.source.type
 
 
@@ -701,8 +701,8 @@ class Arithmetic(Function):
                     f"cannot use {self.symbol} with {a_type(side.type)}; it needs numbers"
                 )
 
-    @property
-    def type(self) -> type:
+    @functools.cached_property
+    def type(self) -> type:  # type: ignore[override]
         return float if float in (self.lhs.type, self.rhs.type) else int
 
 
@@ -754,7 +754,9 @@ class Negate(Function):
     def check(self) -> None:
         _check_type(self.source, NUMERIC, "the series negated with -")
 
-    type = property(lambda self: self.source.type)
+    @functools.cached_property
+    def type(self) -> type:  # type: ignore[override]
+        return self.source.type
 
 
 @dataclass(frozen=True)
@@ -793,8 +795,8 @@ class Case(Function):
             _check_type(condition, (bool,), "a when() condition")
         self.type  # noqa: B018
 
-    @property
-    def type(self) -> type:
+    @functools.cached_property
+    def type(self) -> type:  # type: ignore[override]
         values = [value.type for _, value in self.cases] + [self.default.type]
         return _common_type(values, "the values of case() or map_values()")
 
@@ -808,8 +810,8 @@ class Extremum(Function):
         for source in self.sources:
             _check_type(source, ORDERABLE, "the values of maximum_of() or minimum_of()")
 
-    @property
-    def type(self) -> type:
+    @functools.cached_property
+    def type(self) -> type:  # type: ignore[override]
         return _common_type([s.type for s in self.sources], "maximum_of() and minimum_of() values")
 
 
@@ -923,16 +925,100 @@ class DateDifferenceInYears(DateDifference):
     start: Series
 
 
+# Event-level tables
+
+
+def _check_output_name(name: Any, role: str) -> None:
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+        raise QueryModelError(
+            f"{name!r} cannot be {role}: use letters, digits and underscores, starting with "
+            "a letter"
+        )
+
+
+@dataclass(frozen=True)
+class EventTable(Node):
+    """An output table with one row per row of a many-rows frame (one row per assessment result,
+    say) for each entity in the dataset's population: the entity id, then one value per column.
+
+    A column is a series of that frame's rows (their columns, lookups from them, aggregations of
+    rows related to them), a series with one value per entity (repeated on each of its rows), or a
+    constant. The frame is the one the columns vary over; columns may also use the frames it was
+    filtered or sorted from, which share its rows. Rows are ordered by entity id, then by the
+    frame's sort keys if it was sorted, then by the rest of the row: every column of the table in
+    schema order, ascending, nulls first.
+    """
+
+    columns: tuple[tuple[str, Series], ...]
+
+    def __post_init__(self) -> None:
+        if not self.columns:
+            raise QueryModelError("an event table needs at least one column")
+        seen: set[str] = set()
+        for name, series in self.columns:
+            _check_output_name(name, "an event table column name")
+            if name.lower() in seen:
+                raise QueryModelError(f"column {name} is defined twice (names ignore case)")
+            seen.add(name.lower())
+            if series.type is NoneType:
+                raise QueryModelError(f"column {name} is always null: give it a typed value")
+        key = self.entity_key
+        if key in seen:
+            raise QueryModelError(f"{key} cannot be a column name: it is the first column already")
+
+    @functools.cached_property
+    def frame(self) -> Frame:
+        """The many-rows frame whose rows are the table's rows."""
+        domain = Domain.combine([series.domain for _, series in self.columns])
+        if domain.frame is None:
+            entity = domain.entity or "pupil"
+            raise QueryModelError(
+                f"an event table needs a column that varies over a frame with many rows per "
+                f"{entity} (such as a column of assessment_results): its rows are that frame's "
+                f"rows; values with one row per {entity} belong in the dataset itself"
+            )
+        if isinstance(lineage(domain.frame)[-1], RelatedRows):
+            raise QueryModelError(
+                f"the rows of an event table must be rows of a pupil or teacher table, not "
+                f"{domain.frame.table.name} rows reached from another row; aggregate those per "
+                "row instead, e.g. with count() or sort_by(...).last()"
+            )
+        return domain.frame
+
+    @property
+    def entity(self) -> str:
+        entity = self.frame.entity
+        assert entity is not None
+        return entity
+
+    @property
+    def entity_key(self) -> str:
+        return f"{self.entity}_id"
+
+    @property
+    def sort(self) -> Sort | None:
+        """The sort the frame's rows went through, if any: its keys order the table's rows."""
+        return next((frame for frame in lineage(self.frame) if isinstance(frame, Sort)), None)
+
+    @property
+    def output_columns(self) -> tuple[tuple[str, type], ...]:
+        """(name, Python type) of each value of an output row: the entity id, then the columns."""
+        key_type = self.frame.table.column_type(self.entity_key)
+        return ((self.entity_key, key_type), *((name, s.type) for name, s in self.columns))
+
+
 # The dataset
 
 
 @dataclass(frozen=True)
 class Dataset(Node):
-    """One row per entity for which `population` is true, with one column per variable."""
+    """One row per entity for which `population` is true, with one column per variable; and
+    any event-level tables, by name, each with rows for the entities in the population."""
 
     entity: str
     population: Series
     variables: tuple[tuple[str, Series], ...]
+    event_tables: tuple[tuple[str, EventTable], ...] = ()
 
     def __post_init__(self) -> None:
         _check_type(self.population, (bool,), "the population")
@@ -959,10 +1045,29 @@ class Dataset(Node):
                     f"variable {name} is a {series.domain.entity} series, but the dataset has one "
                     f"row per {self.entity}"
                 )
+        names: set[str] = set()
+        for name, table in self.event_tables:
+            _check_output_name(name, "an event table name")
+            if name.lower() in names:
+                raise QueryModelError(f"event table {name} is defined twice (names ignore case)")
+            names.add(name.lower())
+            if table.entity != self.entity:
+                raise QueryModelError(
+                    f"event table {name} has rows of a {table.entity} table, but the dataset has "
+                    f"one row per {self.entity}"
+                )
 
     @property
     def entity_key(self) -> str:
         return f"{self.entity}_id"
+
+    def event_table(self, name: str) -> EventTable:
+        """The event table of that name."""
+        for table_name, table in self.event_tables:
+            if table_name == name:
+                return table
+        known = ", ".join(table_name for table_name, _ in self.event_tables) or "none"
+        raise KeyError(f"the dataset has no event table {name!r} (it has: {known})")
 
 
 def population_tables(dataset: Dataset) -> list[TableSchema]:

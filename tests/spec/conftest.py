@@ -1,7 +1,8 @@
 """The spec test harness: small tables written as text, a query, the rows it must give.
 
 Every spec test runs on every engine: the in-memory reference engine, DuckDB and PostgreSQL
-(an integration test, through the `postgres_url` fixture).
+(an integration test, through the `postgres_url` fixture), and on DuckDB and PostgreSQL again in
+dump-SQL mode (`duckdb_sql`, `postgresql_sql`: the text `get_sql()` prints, run as it is).
 
     def test_count(spec):
         spec.tables(
@@ -91,6 +92,19 @@ class Spec:
         engine = self.engine()
         return [row for batch in engine.get_results(query, batch_size=2) for row in batch]
 
+    def event_rows(self, dataset: Dataset, name: str) -> list[tuple]:
+        """The rows of the dataset's event table `name`: (entity id, *columns)."""
+        query = compile_dataset(dataset)
+        batches = self.engine().get_event_table_results(query, name, batch_size=2)
+        return [row for batch in batches for row in batch]
+
+    def measures_rows(self, measures: Any) -> list[tuple]:
+        """The measures' output rows as tuples, without the disclosure_control column."""
+        from ehrql_schools.measures import compile_measures, compute_measures, frame_rows
+
+        frame = compute_measures(compile_measures(measures), self.engine(), batch_size=2)
+        return frame_rows(frame.drop(columns="disclosure_control"))
+
     def values(self, series: Series, population: Series | None = None) -> dict[Any, Any]:
         """{entity id: value} of one series, for the entities in any given table of its entity
         (or in `population`)."""
@@ -112,13 +126,16 @@ class Spec:
     def engine(self) -> Any:
         if self.engine_name == "in_memory":
             return InMemoryEngine(self.data)
-        if self.engine_name == "duckdb":
+        if self.engine_name.startswith("duckdb"):
             url = f"duckdb:///{self.tmp_path / 'spec.duckdb'}"
             self.load(url)
-            return DuckDBEngine(url)
-        assert self.postgres_url is not None
-        self.load(self.postgres_url)
-        return PostgreSQLEngine(self.postgres_url)
+            engine: Any = DuckDBEngine(url)
+        else:
+            assert self.postgres_url is not None
+            self.load(self.postgres_url)
+            engine = PostgreSQLEngine(self.postgres_url)
+        # "..._sql": dump-SQL mode, running the text that get_sql() prints.
+        return DumpedSQLEngine(engine) if self.engine_name.endswith("_sql") else engine
 
     def load(self, url: str) -> None:
         metadata = sa.MetaData()
@@ -138,11 +155,51 @@ class Spec:
             engine.dispose()
 
 
+class DumpedSQLEngine:
+    """Dump-SQL mode: runs the SQL text an engine's get_sql() gives (what `ehrql-schools
+    dump-dataset-sql` prints) through a raw driver connection, not the SQLAlchemy query."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+    def get_results(self, dataset: Any, batch_size: int = 10_000) -> Iterator[list[tuple]]:
+        return self.run(self.engine.get_sql(dataset), batch_size)
+
+    def get_event_table_results(
+        self, dataset: Any, name: str, batch_size: int = 10_000
+    ) -> Iterator[list[tuple]]:
+        return self.run(self.engine.get_event_table_sql(dataset, name), batch_size)
+
+    def run(self, sql: str, batch_size: int) -> Iterator[list[tuple]]:
+        engine = sa.create_engine(self.engine.url)
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            while batch := cursor.fetchmany(batch_size):
+                yield [tuple(row) for row in batch]
+        finally:
+            connection.close()
+            engine.dispose()
+
+
+SQL_ENGINES = ["duckdb", "duckdb_sql", "postgresql", "postgresql_sql"]
+
+
 @pytest.fixture(
-    params=["in_memory", "duckdb", pytest.param("postgresql", marks=pytest.mark.integration)]
+    params=[
+        "in_memory",
+        *(
+            pytest.param(name, marks=pytest.mark.integration) if "postgresql" in name else name
+            for name in SQL_ENGINES
+        ),
+    ]
 )
 def spec(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Spec]:
     postgres_url = None
-    if request.param == "postgresql":
+    if request.param.startswith("postgresql"):
         postgres_url = request.getfixturevalue("postgres_url")
     yield Spec(request.param, tmp_path, postgres_url)

@@ -55,6 +55,21 @@ def test_the_population_comes_from_the_tables_it_uses(spec):
     assert spec.rows(dataset) == []
 
 
+def test_a_population_over_one_many_rows_table_gives_one_row_per_pupil(spec):
+    spec.tables(
+        exclusions="""
+            pupil_id | exclusion_id | sessions
+            1        | 10           | 2
+            1        | 11           | 3
+            2        | 20           | 1
+        """,
+    )
+    dataset = create_dataset()
+    dataset.define_population(exclusions.sessions.sum_for_pupil() > 0)
+    dataset.n = exclusions.count_for_pupil()
+    assert spec.rows(dataset) == [(1, 2), (2, 1)]
+
+
 def test_teacher_dataset(spec):
     spec.tables(
         teachers="""
