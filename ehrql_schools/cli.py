@@ -1,6 +1,7 @@
 """The `ehrql-schools` command line, which the `ehrql` action image runs.
 
     ehrql-schools generate-dataset DEFINITION [--output FILE] [--dsn DSN] [-- --name=value ...]
+    ehrql-schools generate-measures DEFINITION [--output FILE] [--dsn DSN] [-- --name=value ...]
     ehrql-schools dump-dataset-sql DEFINITION [--dialect duckdb|postgresql]
     ehrql-schools debug DEFINITION [--limit N]
     ehrql-schools assure TEST_FILE
@@ -18,7 +19,7 @@ import traceback
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,6 +28,12 @@ from ehrql_schools import outputs
 from ehrql_schools.command_line import DEBUG_VARIABLE, debugging, one_line, run_command_line
 from ehrql_schools.engines.sql import DatabaseError
 from ehrql_schools.query_model import nodes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ehrql_schools.loader import Kind
+    from ehrql_schools.measures import MeasuresModel
 
 PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 DIALECT_URLS = {
@@ -103,22 +110,25 @@ def load_definition(
     parameters: dict[str, str],
     isolated: bool,
     database: dsn_module.Database | None = None,
+    kind: Kind = "dataset",
 ) -> Any:
-    """The compiled dataset of the definition file; its mistakes become ClickExceptions.
+    """The compiled dataset of the definition file (the measures model of a measures
+    definition, with `kind="measures"`); its mistakes become ClickExceptions.
 
     Isolated loading may fall back to running with network only for a local DuckDB database
     (where there is no real data to reach), never for PostgreSQL.
     """
     from ehrql_schools.isolation import IsolationError
-    from ehrql_schools.loader import load_dataset_definition
+    from ehrql_schools.loader import label
+    from ehrql_schools.loader import load_definition as load
     from ehrql_schools.query_language import QueryError
 
     if not definition.is_file():
-        raise click.ClickException(f"no dataset definition at {definition}: check the path")
+        raise click.ClickException(f"no {label(kind)} at {definition}: check the path")
     fallback = database is None or database.dialect == "duckdb"
     try:
-        return load_dataset_definition(
-            definition, parameters, isolated=isolated, allow_network_fallback=fallback
+        return load(
+            kind, definition, parameters, isolated=isolated, allow_network_fallback=fallback
         )
     except QueryError as error:
         raise click.ClickException(str(error)) from None
@@ -314,6 +324,132 @@ class LazyBatches:
 
     def __iter__(self) -> Iterator[list[tuple]]:
         return iter(self.start())
+
+
+# generate-measures
+
+
+@cli.command("generate-measures", context_settings=COMMAND_SETTINGS)
+@definition_argument
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help=f"File to write, by extension: {outputs.FORMATS_TEXT}. Default: CSV on stdout.",
+)
+@dsn_option
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Rows fetched from the database at a time.",
+)
+@isolated_option
+@parameters_argument
+def generate_measures(
+    definition: Path,
+    output: Path | None,
+    dsn: str | None,
+    batch_size: int,
+    isolated: bool | None,
+    parameters: tuple[str, ...],
+) -> None:
+    """Run the measures DEFINITION and write one row per measure, interval and group, with
+    disclosure control applied as the definition configures it (on by default).
+
+    Parameters for the definition's get_parameter() go after `--`:
+    `ehrql-schools generate-measures measures.py -o out/measures.csv -- --year=2024`
+    """
+    from ehrql_schools.measures import compute_measures, disclosure_enabled
+
+    values = parse_parameters(parameters)
+    database = resolve_database(dsn)
+    isolate = default_isolation(isolated, database)
+    model = load_definition(definition, values, isolate, database, kind="measures")
+    check_output(output, None, False)
+    if not disclosure_enabled(model):
+        click.echo(
+            f"WARNING: {definition} turns disclosure control off "
+            "(configure_disclosure_control(enabled=False)): the counts are neither redacted nor "
+            "rounded, and the output must not be released as it is.",
+            err=True,
+        )
+    prepare_database(database)
+    try:
+        frame = compute_measures(model, database.engine(), batch_size)
+    except DatabaseError as error:
+        raise database_error(database, error) from None
+    names, types, rows = measures_table(model, frame)
+    try:
+        if output is None:
+            sys.stdout.flush()
+            outputs.write_csv_stream(sys.stdout.buffer, names, types, [rows])
+        else:
+            outputs.write_rows(output, names, types, [rows])
+    except outputs.OutputError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(measures_summary(model, frame, output), err=True)
+
+
+def measures_table(
+    model: MeasuresModel, frame: pd.DataFrame
+) -> tuple[list[str], list[type], list[tuple[Any, ...]]]:
+    """Column names, types and rows of the measures output, typed for `outputs`: the interval
+    dates as dates, counts as integers, each group column as its series' type (as strings
+    where measures group by values of different types under one name)."""
+    import datetime
+
+    from ehrql_schools.measures import RECORD_COLUMN, frame_rows
+
+    group_types: dict[str, set[type]] = {name: set() for name in model.group_columns}
+    for query in model.queries:
+        for columns in query.measures:
+            for name, index in columns.group_by:
+                group_types[name].add(query.dataset.variables[index][1].type)
+    fixed: dict[str, type] = {"measure": str, "interval_start": datetime.date}
+    fixed |= {"interval_end": datetime.date, "ratio": float, RECORD_COLUMN: str}
+    names = [str(name) for name in frame.columns]
+    types: list[type] = []
+    for name in names:
+        if name in fixed:
+            types.append(fixed[name])
+        elif name in group_types:
+            found = group_types[name] - {nodes.NoneType}
+            types.append(found.pop() if len(found) == 1 else str)
+        else:
+            types.append(int)  # numerator, denominator (or their _midpoint6 forms)
+    dates = [i for i, type_ in enumerate(types) if type_ is datetime.date]
+    strings = [i for i, name in enumerate(names) if name in group_types and types[i] is str]
+    rows = []
+    for row in frame_rows(frame):
+        values = list(row)
+        for i in dates:
+            values[i] = None if values[i] is None else datetime.date.fromisoformat(values[i])
+        for i in strings:
+            values[i] = None if values[i] is None else str(values[i])
+        rows.append(tuple(values))
+    return names, types, rows
+
+
+def measures_summary(model: MeasuresModel, frame: pd.DataFrame, output: Path | None) -> str:
+    """One line: what was written, and what disclosure control did to it."""
+    from ehrql_schools.measures import disclosure_enabled, disclosure_summary
+
+    where = "stdout" if output is None else str(output)
+    intervals = len({(query.interval_start, query.interval_end) for query in model.queries})
+    text = (
+        f"Wrote {len(frame):,} rows to {where} ({len(model.measure_names)} measures, "
+        f"{intervals} intervals); "
+    )
+    if not disclosure_enabled(model):
+        return text + "disclosure control DISABLED by the definition: nothing redacted or rounded"
+    counts = disclosure_summary(frame)
+    profile = model.disclosure_control.get("profile", "opensafely")
+    return text + (
+        f"disclosure control ({profile}): {counts['redacted']:,} count cells redacted, "
+        f"{counts['rounded']:,} rounded, {counts['ratios_redacted']:,} ratios redacted"
+    )
 
 
 # dump-dataset-sql

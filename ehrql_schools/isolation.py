@@ -1,6 +1,8 @@
-"""Run a dataset definition, which is untrusted user code, in an isolated child process.
+"""Run a dataset or measures definition, which is untrusted user code, in an isolated child
+process.
 
-`load_isolated` (used by `load_dataset_definition(..., isolated=True)`) starts
+`load_isolated` (used by `load_dataset_definition(..., isolated=True)` and
+`load_measures_definition(..., isolated=True)`) starts
 `python -m ehrql_schools.isolation` with:
 
 - a scrubbed environment: only PATH, LANG, HOME (an empty temporary folder) and the PYTHONPATH that
@@ -20,8 +22,9 @@ The protocol: the parent writes a JSON request on the child's stdin. The child p
 (file descriptor 1) at stderr before it runs the researcher's code, so their print()s go to stderr;
 it writes its answer on a private copy of the original stdout and exits with
 
-- 0: the answer is `serialise.dumps(dataset)`, parsed by `serialise.loads` against its allow-list
-  of node types, and every table in it must be a declared table;
+- 0: the answer is `serialise.dumps(dataset)` (or of the `MeasuresModel`), parsed by
+  `serialise.loads` against its allow-list of classes; it must be of the kind asked for, and every
+  table in it (in every dataset of a measures model) must be a declared table;
 - 3: the researcher's code failed; the answer is JSON {"message", "filename", "lineno"} of the
   `QueryError`, formatted by the same code as in-process loading (`loader.user_error`);
 - 4: the child could not isolate itself; the answer is JSON {"message"}.
@@ -45,12 +48,23 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 import ehrql_schools
-from ehrql_schools.loader import check_tables, located_error, run_definition, user_error
+from ehrql_schools.loader import (
+    KINDS,
+    Kind,
+    check_tables,
+    label,
+    located_error,
+    run_definition,
+    user_error,
+)
 from ehrql_schools.query_language import QueryError
 from ehrql_schools.query_model import nodes, serialise
+
+if TYPE_CHECKING:
+    from ehrql_schools.measures import MeasuresModel
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 3
@@ -83,16 +97,21 @@ def load_isolated(
     timeout: float,
     memory_limit: int,
     allow_network_fallback: bool = False,
-) -> nodes.Dataset:
-    """Run the definition at `path` in an isolated child process and return its query model.
+    kind: Kind = "dataset",
+) -> nodes.Dataset | MeasuresModel:
+    """Run the definition at `path` in an isolated child process and return its query model
+    (for a measures definition, its measures model).
 
     Raises `QueryError` for the researcher's mistakes (including running out of time or memory)
     and `IsolationError` when the child cannot be isolated or its answer is not a query model.
     """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of definition {kind!r}")
     display = str(path)
     if not path.is_file():
-        raise QueryError(f"no dataset definition at {display}")
+        raise QueryError(f"no {label(kind)} at {display}")
     request = {
+        "kind": kind,
         "path": str(path.resolve()),
         "display": display,
         "parameters": dict(parameters),
@@ -121,13 +140,13 @@ def load_isolated(
             _kill_group(process)
             _forward(stderr)
             raise located_error(
-                f"the dataset definition did not finish within {timeout:g} seconds", display
+                f"the {label(kind)} did not finish within {timeout:g} seconds", display
             ) from None
         finally:
             _kill_group(process)  # anything the definition started and left running
         _forward(stderr)
         text = _read_answer(answer)
-    return _answer(process.returncode, text, display, memory_limit)
+    return _answer(process.returncode, text, display, memory_limit, kind)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -155,23 +174,25 @@ def _read_answer(answer: BinaryIO) -> str:
     return answer.read().decode("utf-8", errors="replace")
 
 
-def _answer(returncode: int, text: str, display: str, memory_limit: int) -> nodes.Dataset:
+def _answer(
+    returncode: int, text: str, display: str, memory_limit: int, kind: Kind = "dataset"
+) -> nodes.Dataset | MeasuresModel:
     if returncode == EXIT_OK:
         try:
-            dataset = serialise.loads(text)
+            compiled = serialise.loads(text)
         except serialise.SerialisationError as error:
             raise IsolationError(
                 f"the isolated process running {display} did not answer with a query model: {error}"
             ) from None
-        if not isinstance(dataset, nodes.Dataset):
-            raise IsolationError(f"the isolated process running {display} answered with no dataset")
-        check_tables(dataset, display)
-        return dataset
+        if not isinstance(compiled, _expected_class(kind)):
+            raise IsolationError(f"the isolated process running {display} answered with no {kind}")
+        check_tables(compiled, display)
+        return compiled
     if returncode == EXIT_USER_ERROR:
         error = _json_object(text)
         if error is not None and isinstance(error.get("message"), str):
             filename, lineno = error.get("filename"), error.get("lineno")
-            if isinstance(filename, str) and type(lineno) is int:
+            if isinstance(filename, str) and (lineno is None or type(lineno) is int):
                 raise QueryError(error["message"], filename, lineno)
             raise QueryError(error["message"])
     if returncode == EXIT_NOT_ISOLATED:
@@ -179,13 +200,21 @@ def _answer(returncode: int, text: str, display: str, memory_limit: int) -> node
         raise IsolationError(str(error.get("message", "the child process could not isolate")))
     if returncode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGXCPU):
         raise located_error(
-            f"the dataset definition was stopped (signal {-returncode}): it ran out of time or "
+            f"the {label(kind)} was stopped (signal {-returncode}): it ran out of time or "
             f"memory (the limit is {memory_limit / 1024**3:g} GB)",
             display,
         )
     raise IsolationError(
         f"the isolated process running {display} failed (exit status {returncode})"
     )
+
+
+def _expected_class(kind: Kind) -> type:
+    if kind == "measures":
+        from ehrql_schools.measures import MeasuresModel
+
+        return MeasuresModel
+    return nodes.Dataset
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
@@ -273,6 +302,9 @@ def main() -> None:
     sys.stdout = sys.stderr
     request = json.load(sys.stdin)
     sys.stdin.close()
+    kind = request.get("kind", "dataset")
+    if kind not in KINDS:
+        _reply(answer, EXIT_NOT_ISOLATED, json.dumps({"message": f"unknown kind {kind!r}"}))
     try:
         set_limits(request["memory_limit"], request["cpu_seconds"])
     except (OSError, ValueError) as error:
@@ -282,24 +314,24 @@ def main() -> None:
     except OSError as error:
         if not request["allow_network_fallback"]:
             message = (
-                f"cannot run the dataset definition without network access: {error.strerror}. "
+                f"cannot run the {label(kind)} without network access: {error.strerror}. "
                 "Isolation needs Linux network namespaces (root, or unprivileged user "
                 "namespaces). Only on a machine that can reach no real data, pass "
                 "allow_network_fallback to run it with network access."
             )
             _reply(answer, EXIT_NOT_ISOLATED, json.dumps({"message": message}))
         print(
-            f"warning: running the dataset definition WITH network access ({error.strerror})",
+            f"warning: running the {label(kind)} WITH network access ({error.strerror})",
             file=sys.stderr,
         )
     display = request["display"]
     try:
-        dataset = run_definition(Path(request["path"]), request["parameters"], display)
-        text = serialise.dumps(dataset)
+        compiled = run_definition(Path(request["path"]), request["parameters"], display, kind)
+        text = serialise.dumps(compiled)
     except QueryError as error:
         _reply(answer, EXIT_USER_ERROR, _error_json(error))
     except MemoryError as error:
-        _reply(answer, EXIT_USER_ERROR, _error_json(user_error(error, display)))
+        _reply(answer, EXIT_USER_ERROR, _error_json(user_error(error, display, kind)))
     _reply(answer, EXIT_OK, text)
 
 

@@ -1,10 +1,12 @@
-"""Load a researcher's dataset definition file and compile it to the query model.
+"""Load a researcher's dataset or measures definition file and compile it to the query model.
 
-A dataset definition is the researcher's own Python code. Run against synthetic data it can run in
-this process; wherever a real database is configured it must run isolated
-(`load_dataset_definition(path, parameters, isolated=True)`): in a child process with no
-credentials in its environment, no network and limited time and memory, which hands back only the
-serialised query model (see `ehrql_schools.isolation`).
+A dataset definition assigns `dataset = create_dataset()`, a measures definition `measures =
+create_measures()`; both are the researcher's own Python code. Run against synthetic data it can
+run in this process; wherever a real database is configured it must run isolated
+(`load_dataset_definition(path, parameters, isolated=True)`, and the same for
+`load_measures_definition`): in a child process with no credentials in its environment, no
+network and limited time and memory, which hands back only the serialised query model or
+measures model (see `ehrql_schools.isolation`).
 
 Both ways run the file the same way (relative paths, such as code list CSVs, are read from the
 definition's folder) and report mistakes with the same messages: `QueryError`s naming the file and
@@ -22,6 +24,7 @@ import sysconfig
 import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from ehrql_schools.query_language import (
     PACKAGE_DIR,
@@ -32,8 +35,16 @@ from ehrql_schools.query_language import (
 )
 from ehrql_schools.query_model import nodes
 
+if TYPE_CHECKING:
+    from ehrql_schools.measures import MeasuresModel
+
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3
+
+#: What a definition file defines: the name of its top-level variable.
+Kind = Literal["dataset", "measures"]
+KINDS: tuple[Kind, ...] = ("dataset", "measures")
+_CREATE = {"dataset": "create_dataset()", "measures": "create_measures()"}
 
 
 def load_dataset_definition(
@@ -55,6 +66,60 @@ def load_dataset_definition(
 
     Mistakes in the file raise `QueryError` naming its file and line.
     """
+    dataset = load_definition(
+        "dataset",
+        path,
+        parameters,
+        isolated=isolated,
+        timeout=timeout,
+        memory_limit=memory_limit,
+        allow_network_fallback=allow_network_fallback,
+    )
+    assert isinstance(dataset, nodes.Dataset)
+    return dataset
+
+
+def load_measures_definition(
+    path: Path | str,
+    parameters: Mapping[str, str] | None = None,
+    *,
+    isolated: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    allow_network_fallback: bool = False,
+) -> MeasuresModel:
+    """Run the measures definition file with `parameters` and compile its `measures` variable
+    (see `ehrql_schools.measures.compile_measures`); isolation and errors as for
+    `load_dataset_definition`."""
+    from ehrql_schools.measures import MeasuresModel
+
+    model = load_definition(
+        "measures",
+        path,
+        parameters,
+        isolated=isolated,
+        timeout=timeout,
+        memory_limit=memory_limit,
+        allow_network_fallback=allow_network_fallback,
+    )
+    assert isinstance(model, MeasuresModel)
+    return model
+
+
+def load_definition(
+    kind: Kind,
+    path: Path | str,
+    parameters: Mapping[str, str] | None = None,
+    *,
+    isolated: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    allow_network_fallback: bool = False,
+) -> nodes.Dataset | MeasuresModel:
+    """A definition of either kind, compiled: the dataset of a dataset definition, the measures
+    model of a measures definition."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of definition {kind!r}")
     if isolated:
         from ehrql_schools.isolation import load_isolated
 
@@ -64,31 +129,38 @@ def load_dataset_definition(
             timeout=timeout,
             memory_limit=memory_limit,
             allow_network_fallback=allow_network_fallback,
+            kind=kind,
         )
-    return run_definition(Path(path), parameters or {})
+    return run_definition(Path(path), parameters or {}, kind=kind)
+
+
+def label(kind: Kind) -> str:
+    """How messages name a definition of this kind: "dataset definition"."""
+    return f"{kind} definition"
 
 
 def run_definition(
-    path: Path, parameters: Mapping[str, str], display_name: str | None = None
-) -> nodes.Dataset:
-    """Run the definition in this process and compile it; every failure of the researcher's code
-    becomes a `QueryError` (see `user_error`). `display_name` is the file's name in messages
-    (default: `path` as given)."""
+    path: Path,
+    parameters: Mapping[str, str],
+    display_name: str | None = None,
+    kind: Kind = "dataset",
+) -> nodes.Dataset | MeasuresModel:
+    """Run the definition in this process and compile its `dataset` (or `measures`); every
+    failure of the researcher's code becomes a `QueryError` (see `user_error`). `display_name` is
+    the file's name in messages (default: `path` as given)."""
     display = display_name or str(path)
     if not path.is_file():
-        raise QueryError(f"no dataset definition at {display}")
+        raise QueryError(f"no {label(kind)} at {display}")
     try:
         source = path.read_bytes()
     except OSError as error:
-        raise QueryError(
-            f"cannot read the dataset definition {display}: {error.strerror}"
-        ) from None
+        raise QueryError(f"cannot read the {label(kind)} {display}: {error.strerror}") from None
     # Tracebacks show the researcher's lines whatever the working directory.
     lines = source.decode("utf-8", errors="replace").splitlines(keepends=True)
     linecache.cache[display] = (len(source), None, lines, display)
     set_parameters(dict(parameters))
     namespace = {
-        "__name__": "dataset_definition",
+        "__name__": f"{kind}_definition",
         "__file__": str(path.resolve()),
         "__builtins__": builtins,
     }
@@ -96,31 +168,48 @@ def run_definition(
         try:
             code = compile(source, display, "exec", dont_inherit=True)
             exec(code, namespace)  # noqa: S102  (running the researcher's file is the point)
-            dataset = namespace.get("dataset")
-            compiled = compile_dataset(dataset) if isinstance(dataset, Dataset) else None
+            compiled = _compile(kind, namespace.get(kind))
         except (Exception, SystemExit) as error:  # noqa: BLE001
-            raise user_error(error, display) from None
+            raise user_error(error, display, kind) from None
     if compiled is None:
         raise located_error(
-            "defines no dataset: assign `dataset = create_dataset()` at the top level", display
+            f"defines no {kind}: assign `{kind} = {_CREATE[kind]}` at the top level", display
         )
     check_tables(compiled, display)
     return compiled
 
 
-def check_tables(dataset: nodes.Dataset, display: str) -> None:
-    """Raise QueryError unless every table the dataset uses is a declared table, exactly as
-    declared in `ehrql_schools.tables.schools`: no other table or column of the database may be
-    read, even by a definition that declares its own table classes or forges a query model."""
+def _compile(kind: Kind, value: Any) -> nodes.Dataset | MeasuresModel | None:
+    """The compiled dataset or measures, or None if `value` is not what a definition assigns."""
+    if kind == "measures":
+        from ehrql_schools.measures import Measures, compile_measures
+
+        return compile_measures(value) if isinstance(value, Measures) else None
+    return compile_dataset(value) if isinstance(value, Dataset) else None
+
+
+def datasets_of(compiled: nodes.Dataset | MeasuresModel) -> list[nodes.Dataset]:
+    """The datasets a compiled definition runs: the dataset, or every query of the measures."""
+    if isinstance(compiled, nodes.Dataset):
+        return [compiled]
+    return [query.dataset for query in compiled.queries]
+
+
+def check_tables(compiled: nodes.Dataset | MeasuresModel, display: str) -> None:
+    """Raise QueryError unless every table the dataset (or every dataset of the measures) uses is
+    a declared table, exactly as declared in `ehrql_schools.tables.schools`: no other table or
+    column of the database may be read, even by a definition that declares its own table classes
+    or forges a query model."""
     declared = declared_tables()
-    for node in nodes.walk(dataset):
-        for field in dataclasses.fields(node):  # type: ignore[arg-type]
-            value = getattr(node, field.name)
-            if isinstance(value, nodes.TableSchema) and declared.get(value.name) != value:
-                raise located_error(
-                    f"uses a table that is not declared in ehrql_schools.tables: {value.name}",
-                    display,
-                )
+    for dataset in datasets_of(compiled):
+        for node in nodes.walk(dataset):
+            for field in dataclasses.fields(node):  # type: ignore[arg-type]
+                value = getattr(node, field.name)
+                if isinstance(value, nodes.TableSchema) and declared.get(value.name) != value:
+                    raise located_error(
+                        f"uses a table that is not declared in ehrql_schools.tables: {value.name}",
+                        display,
+                    )
 
 
 def declared_tables() -> dict[str, nodes.TableSchema]:
@@ -148,7 +237,7 @@ def _working_directory(folder: Path) -> Iterator[None]:
 # Error messages, shared by both ways of loading
 
 
-def user_error(error: BaseException, display: str) -> QueryError:
+def user_error(error: BaseException, display: str, kind: Kind = "dataset") -> QueryError:
     """The `QueryError` to show for an exception raised while running the definition `display`:
     located at the researcher's line, with a traceback of only the researcher's frames."""
     if isinstance(error, QueryError):
@@ -160,9 +249,9 @@ def user_error(error: BaseException, display: str) -> QueryError:
     frames = user_frames(error, display)
     filename, lineno = (frames[-1].filename, frames[-1].lineno) if frames else (display, None)
     if isinstance(error, SystemExit):
-        summary = f"the dataset definition called exit({error.code!r})"
+        summary = f"the {label(kind)} called exit({error.code!r})"
     elif isinstance(error, MemoryError):
-        summary = "MemoryError: the dataset definition ran out of memory"
+        summary = f"MemoryError: the {label(kind)} ran out of memory"
     else:
         summary = "".join(traceback.format_exception_only(type(error), error)).strip()
     if len(frames) > 1:
@@ -174,8 +263,6 @@ def user_error(error: BaseException, display: str) -> QueryError:
 def located_error(message: str, filename: str, lineno: int | None = None) -> QueryError:
     """A QueryError naming the file, and the line when known: "FILE, line N: message" or
     "FILE: message"."""
-    if lineno is None:
-        return QueryError(f"{filename}: {message}")
     return QueryError(message, filename, lineno)
 
 

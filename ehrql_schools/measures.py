@@ -36,9 +36,7 @@ import dataclasses
 import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ehrql_schools.query_language import (
     DateSeries,
@@ -49,7 +47,14 @@ from ehrql_schools.query_language import (
     _node,
 )
 from ehrql_schools.query_model import nodes
-from job_runner.disclosure.controls import Profile, control_ratio_table, profile
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from job_runner.disclosure.controls import Profile
+
+# pandas and the disclosure controls are imported where they are used: the compiled model (below)
+# is read by `ehrql_schools.query_model.serialise`, which loading a dataset definition imports.
 
 FIXED_COLUMNS = ("measure", "interval_start", "interval_end", "ratio", "numerator", "denominator")
 RECORD_COLUMN = "disclosure_control"
@@ -448,6 +453,9 @@ def compile_measures(measures: Measures) -> MeasuresModel:
             dataset = substitute_interval(dataset, start, end)
         except nodes.QueryModelError as error:
             raise QueryError(str(error)) from None
+        # Engines and the serialised model never see a placeholder: each has its interval's date.
+        if any(isinstance(node, IntervalDate) for node in nodes.walk(dataset)):
+            raise AssertionError("an INTERVAL placeholder was left in a compiled measure")
         queries.append(IntervalQuery(start.isoformat(), end.isoformat(), dataset, columns))
     return MeasuresModel(
         tuple(queries),
@@ -480,6 +488,8 @@ def compute_measures(
     """Run the measures on an engine: one row per measure, interval and group, with disclosure
     control applied as the measures configured it (see the module docstring for the columns).
     Memory grows with the number of groups, not of pupils."""
+    import pandas as pd
+
     totals: dict[tuple[str, str, str], dict[tuple[Any, ...], list[int]]] = {}
     group_names: dict[str, tuple[str, ...]] = {}
     for query in model.queries:
@@ -518,6 +528,8 @@ def compute_measures(
 
 
 def _profile(name: str, overrides: Mapping[str, Any]) -> Profile:
+    from job_runner.disclosure.controls import profile
+
     return profile(name, **overrides)
 
 
@@ -525,6 +537,8 @@ def apply_disclosure_control(frame: pd.DataFrame, settings: Mapping[str, Any]) -
     """The measures rows with the configured disclosure control applied and recorded in the
     `disclosure_control` column; `frame.attrs["disclosure_notes"]` holds, per column, the rule
     applied to each row's numerator, denominator and ratio."""
+    from job_runner.disclosure.controls import control_ratio_table
+
     settings = dict(settings)
     enabled = settings.pop("enabled", True)
     rules = _profile(settings.pop("profile", "opensafely"), settings)
@@ -542,10 +556,32 @@ def apply_disclosure_control(frame: pd.DataFrame, settings: Mapping[str, Any]) -
 
 def frame_rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
     """The rows as tuples of plain Python values, None for a redacted or missing value."""
+    import pandas as pd
+
     return [
         tuple(None if pd.isna(value) else value for value in row)
         for row in frame.astype(object).itertuples(index=False, name=None)
     ]
+
+
+def disclosure_summary(frame: pd.DataFrame) -> dict[str, int]:
+    """How many cells disclosure control changed in `compute_measures`' output: count cells
+    (numerators and denominators) "redacted" and "rounded" (to a base or to midpoint 6), and
+    "ratios_redacted". All 0 when it was disabled."""
+    from job_runner.disclosure.controls import MIDPOINT6, REDACTED, ROUNDED
+
+    notes = frame.attrs.get("disclosure_notes") or {}
+    counts = [rule for column, rules in notes.items() if column != "ratio" for rule in rules]
+    return {
+        "redacted": counts.count(REDACTED),
+        "rounded": counts.count(ROUNDED) + counts.count(MIDPOINT6),
+        "ratios_redacted": list(notes.get("ratio", ())).count(REDACTED),
+    }
+
+
+def disclosure_enabled(model: MeasuresModel) -> bool:
+    """Whether the measures definition left disclosure control on."""
+    return model.disclosure_control.get("enabled", True) is not False
 
 
 __all__ = [
@@ -560,6 +596,8 @@ __all__ = [
     "compute_measures",
     "create_measures",
     "days",
+    "disclosure_enabled",
+    "disclosure_summary",
     "frame_rows",
     "months",
     "terms",

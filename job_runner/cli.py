@@ -6,7 +6,9 @@ import click
 
 from dummy_data.cli import dummy_data_group
 from ehrql_schools.command_line import DEBUG_VARIABLE, one_line, run_command_line
+from job_runner.images import images_group
 from job_runner.pipeline.cli import check_command
+from job_runner.run.cli import run_command
 from schema.cli import schema_group
 
 __all__ = ["DEBUG_VARIABLE", "cli", "main", "one_line"]
@@ -21,6 +23,8 @@ def cli() -> None:
 cli.add_command(schema_group, name="schema")
 cli.add_command(dummy_data_group, name="dummy-data")
 cli.add_command(check_command, name="check")
+cli.add_command(images_group, name="images")
+cli.add_command(run_command, name="run")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -63,6 +63,27 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def action_images() -> dict[str, str]:
+    """The action images, {name: reference}, built if missing or out of date by the code of
+    `osschools images build` (its cache makes a second session quick).
+
+    Without a Docker engine (or debootstrap) it skips, or fails when the CI variable is set; a
+    build that fails for any other reason fails.
+    """
+    from job_runner import images
+
+    try:
+        outcomes = images.build_images(images.ACTION_IMAGES)
+    except images.ImageToolsMissing as error:
+        if running_in_ci():
+            pytest.fail(str(error), pytrace=False)
+        pytest.skip(str(error))
+    except images.ImageBuildError as error:
+        pytest.fail(str(error), pytrace=False)
+    return {o.name: o.references[-1] for o in outcomes if o.name in images.ACTION_IMAGES}
+
+
 def running_in_ci() -> bool:
     return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 

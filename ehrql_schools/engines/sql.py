@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 
 from ehrql_schools.query_model import nodes
 
@@ -71,8 +71,8 @@ class SQLEngine:
         return self.stream(self.get_event_table_query(dataset, name), batch_size)
 
     def sql_text(self, query: sa.Select) -> str:
-        # A "named" paramstyle: with psycopg's and DuckDB's "pyformat" the text would double each
-        # % (in 'a%b' too), ready for parameter substitution that never happens to it.
+        # A "named" paramstyle: with psycopg's "pyformat" the text would double each % (in 'a%b'
+        # too), ready for a parameter substitution that never happens to it.
         engine = sa.create_engine(self.url, paramstyle="named")
         try:
             compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
@@ -388,12 +388,12 @@ class DatasetQuery:
                 return sa.or_(*args)
             case nodes.Not():
                 return sa.not_(args[0])
-            case nodes.IsNull():
-                return args[0].is_(None)
-            case nodes.In(values=values):
+            case nodes.IsNull(source=source):
+                return self.operand(args[0], source.type).is_(None)
+            case nodes.In(source=source, values=values):
                 if not values:
                     return sa.false()
-                return args[0].in_(list(values))
+                return self.operand(args[0], source.type).in_(list(values))
             case nodes.Add() | nodes.Subtract() | nodes.Multiply():
                 sql_type = SQL_TYPES[series.type]
                 left, right = sa.cast(args[0], sql_type), sa.cast(args[1], sql_type)
@@ -447,6 +447,11 @@ class DatasetQuery:
                 )
                 return years - sa.case((earlier_in_year, 1), else_=0)
         raise TypeError(f"unknown function {series!r}")
+
+    def operand(self, value: ColumnElement, type_: type) -> ColumnElement:
+        """A boolean in parentheses before IS NULL or IN: SQLAlchemy writes NOT a IS NULL, which
+        SQL reads as NOT (a IS NULL), not (NOT a) IS NULL."""
+        return Grouping(value) if type_ is bool else value
 
     def divide(self, left: ColumnElement, right: ColumnElement) -> ColumnElement:
         """Floating-point division, null when dividing by zero. (The divisor is typed, or

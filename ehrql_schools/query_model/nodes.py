@@ -1075,3 +1075,68 @@ def population_tables(dataset: Dataset) -> list[TableSchema]:
     return list(
         {node.table: None for node in walk(dataset.population) if isinstance(node, SelectTable)}
     )
+
+
+# Hashing and equality on shared sub-queries
+#
+# A definition may reuse a series many times (`x = x + x` forty times is a node DAG of 41 nodes,
+# but 2**40 paths). The dataclass-generated __hash__ and __eq__ follow every path, so they are
+# replaced on the frozen node dataclasses of this module: the hash is computed once per node and
+# kept in its __dict__ (as functools.cached_property keeps `type` and `domain`), and equality
+# compares each pair of nodes once per comparison (`Value` keeps its own methods).
+
+_HASH_KEY = "_cached_hash"
+
+
+def _node_hash(self: Node) -> int:
+    cached = self.__dict__.get(_HASH_KEY)
+    if cached is None:
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        cached = hash((type(self), *(getattr(self, field.name) for field in fields)))
+        self.__dict__[_HASH_KEY] = cached
+    return cached
+
+
+def _node_eq(self: Node, other: object) -> bool:
+    if self is other:
+        return True
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return _same(self, other, set())
+
+
+def _same(left: Any, right: Any, equal_pairs: set[tuple[int, int]]) -> bool:
+    """Whether two field values are equal; nodes found equal are remembered in `equal_pairs` (by
+    id: both stay alive during the comparison), so a shared sub-query is compared once."""
+    if left is right:
+        return True
+    if type(left) is tuple:
+        return (
+            type(right) is tuple
+            and len(left) == len(right)
+            and all(_same(a, b, equal_pairs) for a, b in zip(left, right, strict=True))
+        )
+    if type(left).__eq__ is not _node_eq:
+        return bool(left == right)
+    if type(right) is not type(left) or hash(left) != hash(right):
+        return False
+    if (id(left), id(right)) in equal_pairs:
+        return True
+    fields = dataclasses.fields(left)
+    if all(_same(getattr(left, f.name), getattr(right, f.name), equal_pairs) for f in fields):
+        equal_pairs.add((id(left), id(right)))
+        return True
+    return False
+
+
+def _install_cached_hash_and_eq() -> None:
+    for cls in list(globals().values()):
+        if not (isinstance(cls, type) and issubclass(cls, Node)):
+            continue
+        params = vars(cls).get("__dataclass_params__")
+        if params is not None and params.eq and params.frozen:
+            cls.__hash__ = _node_hash  # type: ignore[method-assign,assignment]
+            cls.__eq__ = _node_eq  # type: ignore[method-assign,assignment]
+
+
+_install_cached_hash_and_eq()

@@ -1,5 +1,5 @@
-"""The query model as JSON, so that a dataset definition compiled in an untrusted process can be
-handed to the process that holds the database credentials.
+"""The query model as JSON, so that a dataset (or measures) definition compiled in an untrusted
+process can be handed to the process that holds the database credentials.
 
     text = dumps(dataset)          # in the process that ran the researcher's code
     dataset = loads(text)          # in the process that will run it on the database
@@ -8,8 +8,12 @@ handed to the process that holds the database credentials.
 
 - the concrete node classes of `ehrql_schools.query_model.nodes` (found when this module is
   imported, so node types added later are covered without touching this file), and TableSchema;
+- the three classes of a compiled measures model, listed by name: `MeasuresModel`,
+  `IntervalQuery` and `MeasureColumns` of `ehrql_schools.measures` (no other dataclass, and not
+  the `IntervalDate` placeholder, which `compile_measures` replaces by dates);
 - plain values: None, booleans, integers, floats, strings, dates, times, tuples and frozensets of
-  these, and the value types a series can have (bool, int, float, str, date, time, NoneType).
+  these, dicts of strings to these (a measures model's disclosure settings), and the value types a
+  series can have (bool, int, float, str, date, time, NoneType).
 
 Nothing is looked up by a name taken from the input other than in those fixed tables: no pickle,
 no eval, no imports. Every node is constructed through its class, so its own checks run again.
@@ -23,8 +27,9 @@ index, so a sub-query shared by many variables is written once:
         ["Exists", {"source": {"ref": 1}}]]}
 
 A field value is a JSON null, boolean, number or string, an array (a tuple), or an object with
-one key saying what it is: `ref` (an earlier object), `date`, `time`, `type`, `frozenset` or
-`float` (for inf and nan, which JSON cannot write).
+one key saying what it is: `ref` (an earlier object), `date`, `time`, `type`, `frozenset`, `dict`
+(a list of [key, value] pairs, keys strings) or `float` (for inf and nan, which JSON cannot
+write).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import types
 import typing
 from typing import Any
 
+from ehrql_schools.measures import IntervalQuery, MeasureColumns, MeasuresModel
 from ehrql_schools.query_model import nodes
 
 FORMAT = "ehrql_schools.query_model"
@@ -75,10 +81,18 @@ def _field_types(cls: type) -> dict[str, Any]:
     }
 
 
+#: The compiled measures model's classes, each named here (no dataclass is accepted by default).
+MEASURES_CLASSES: dict[str, type] = {
+    "MeasuresModel": MeasuresModel,
+    "IntervalQuery": IntervalQuery,
+    "MeasureColumns": MeasureColumns,
+}
+
 #: Classes `loads` may construct, by name.
 ALLOWED_CLASSES: dict[str, type] = {
     "TableSchema": nodes.TableSchema,
     **_concrete_node_classes(),
+    **MEASURES_CLASSES,
 }
 _FIELDS: dict[type, dict[str, Any]] = {cls: _field_types(cls) for cls in ALLOWED_CLASSES.values()}
 
@@ -94,7 +108,8 @@ _TYPE_NAMES = {type_: name for name, type_ in ALLOWED_TYPES.items()}
 
 
 def dumps(node: Any) -> str:
-    """The query model under `node` (a Dataset, any node or a TableSchema) as JSON text."""
+    """The query model under `node` (a Dataset, any node, a TableSchema or a MeasuresModel) as
+    JSON text."""
     objects: list[list[Any]] = []
     index_by_id: dict[int, int] = {}
     index_by_entry: dict[str, int] = {}
@@ -129,7 +144,9 @@ def dumps(node: Any) -> str:
 
 def _check_writable(obj: Any) -> Any:
     if ALLOWED_CLASSES.get(type(obj).__name__) is not type(obj):
-        raise SerialisationError(f"cannot write {type(obj).__name__}: it is not a query model node")
+        raise SerialisationError(
+            f"cannot write {type(obj).__name__}: it is not a query model node or measures model"
+        )
     return obj
 
 
@@ -156,6 +173,12 @@ def _encode(value: Any, index_by_id: dict[int, int]) -> Any:
     if type(value) is frozenset:
         items = [_encode(item, index_by_id) for item in value]
         return {"frozenset": sorted(items, key=lambda item: json.dumps(item, sort_keys=True))}
+    if type(value) is dict:
+        if not all(type(key) is str and _is_plain(item) for key, item in value.items()):
+            raise SerialisationError(
+                f"cannot write {value!r}: a dict must map strings to plain values"
+            )
+        return {"dict": [[key, _encode(value[key], index_by_id)] for key in sorted(value)]}
     if type(value) is datetime.date:
         return {"date": value.isoformat()}
     if type(value) is datetime.time:
@@ -254,12 +277,30 @@ def _decode(value: Any, built: list[Any]) -> Any:
         raise SerialisationError(f"{value!r} is not a valid {tag}") from None
     if tag == "float" and content in ("inf", "-inf", "nan"):
         return float(content)
+    if tag == "dict" and type(content) is list:
+        pairs = {}
+        for pair in content:
+            if not (type(pair) is list and len(pair) == 2 and type(pair[0]) is str):
+                raise SerialisationError(f"{pair!r} is not a [string key, value] pair")
+            if pair[0] in pairs:
+                raise SerialisationError(f"the key {pair[0]!r} is given twice")
+            pairs[pair[0]] = _decode(pair[1], built)
+            if not _is_plain(pairs[pair[0]]):
+                raise SerialisationError(f"{pair!r}: a dict can only hold plain values")
+        return pairs
     if tag == "frozenset" and type(content) is list:
         try:
             return frozenset(_decode(item, built) for item in content)
         except TypeError:
             raise SerialisationError(f"{value!r} holds an unhashable value") from None
     raise SerialisationError(f"{value!r} is not a value")
+
+
+def _is_plain(value: Any) -> bool:
+    """None, a boolean, number or string, or a tuple of those: what a dict may hold."""
+    if type(value) is tuple:
+        return all(_is_plain(item) for item in value)
+    return value is None or type(value) in (bool, int, float, str)
 
 
 def _matches(value: Any, annotation: Any) -> bool:
@@ -280,6 +321,11 @@ def _matches(value: Any, annotation: Any) -> bool:
         return len(value) == len(arguments) and all(map(_matches, value, arguments))
     if origin is frozenset:
         return type(value) is frozenset and all(_matches(item, arguments[0]) for item in value)
+    if origin is dict:
+        return type(value) is dict and all(
+            _matches(key, arguments[0]) and _matches(item, arguments[1])
+            for key, item in value.items()
+        )
     if annotation is type:
         return isinstance(value, type)
     if annotation is nodes.NoneType or annotation is None:

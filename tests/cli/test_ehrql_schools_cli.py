@@ -1,7 +1,9 @@
 import datetime
 import gzip
 import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -19,32 +21,6 @@ from ehrql_schools.engines.duckdb import DuckDBEngine
 from ehrql_schools.engines.sql import DatabaseError
 
 DEFINITIONS = Path(__file__).parent / "definitions"
-
-
-def tiny_settings():
-    from dummy_data.settings import GeneratorSettings
-
-    return GeneratorSettings(seed=3, trusts=1, schools=2, years=1)
-
-
-@pytest.fixture(scope="session")
-def tiny_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny synthetic trust in DuckDB: one trust, two schools, one year."""
-    from dummy_data.generate import generate_trust
-    from dummy_data.writers import DuckDBWriter
-    from schema import load_schema
-
-    path = tmp_path_factory.mktemp("trust") / "trust.duckdb"
-    generate_trust(tiny_settings(), DuckDBWriter(path, load_schema()))
-    return path
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No DSN from the environment; the default synthetic trust would be built under tmp_path."""
-    for name in ("OSSCHOOLS_DSN", "OSSCHOOLS_DUMMY_DATA", "OSSCHOOLS_DEBUG"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
 
 
 PUPILS = DEFINITIONS / "pupils.py"
@@ -134,13 +110,13 @@ def test_isolation_follows_the_database(
 ) -> None:
     monkeypatch.setenv("OSSCHOOLS_DUMMY_DATA", str(tiny_trust))
     seen = []
-    real = loader.load_dataset_definition
+    real = loader.load_definition
 
-    def spy(path: Path, parameters: dict, **options: bool):
+    def spy(kind: loader.Kind, path: Path, parameters: dict, **options: bool):
         seen.append(options["isolated"])
-        return real(path, parameters)
+        return real(kind, path, parameters)
 
-    monkeypatch.setattr(loader, "load_dataset_definition", spy)
+    monkeypatch.setattr(loader, "load_definition", spy)
     args = tuple(str(tiny_trust) if arg == "TRUST" else arg for arg in args)
     assert run("generate-dataset", PUPILS, *args).exit_code == 0
     assert seen == [isolated]
@@ -358,7 +334,7 @@ def test_unexpected_errors_are_one_line(
 
 
 def test_synthetic_trust_is_generated_on_first_use(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_settings: Callable[[], Any]
 ) -> None:
     monkeypatch.setattr(dsn_module, "synthetic_trust_settings", tiny_settings)
     path = tmp_path / ".osschools" / "synthetic_trust.duckdb"
@@ -400,7 +376,9 @@ def test_dump_duckdb_sql_runs(tiny_trust: Path) -> None:
     assert rows == expected_rows(tiny_trust)
 
 
-def test_dump_postgresql_sql_runs(postgres_url: str, tiny_trust: Path) -> None:
+def test_dump_postgresql_sql_runs(
+    postgres_url: str, tiny_trust: Path, tiny_settings: Callable[[], Any]
+) -> None:
     from dummy_data.generate import generate_trust
     from dummy_data.writers import PostgresWriter
     from schema import load_schema

@@ -27,7 +27,7 @@ from ehrql_schools.engines.duckdb import DuckDBEngine
 from ehrql_schools.engines.in_memory import InMemoryEngine
 from ehrql_schools.engines.postgresql import PostgreSQLEngine
 from ehrql_schools.query_model import nodes
-from tests.generative.strategies import datasets, schema, show, table_data
+from tests.generative.strategies import examples, schema, show, used_tables
 
 EXAMPLES_VARIABLE = "OSSCHOOLS_GENERATIVE_EXAMPLES"
 settings.register_profile(
@@ -58,16 +58,6 @@ DDL_TYPES = {
     datetime.date: "DATE",
     datetime.time: "TIME",
 }
-
-
-def used_tables(dataset: nodes.Dataset) -> list[str]:
-    """The tables a dataset reads: only these are loaded into the databases."""
-    found = {
-        node.table.name: None
-        for node in nodes.walk(dataset)
-        if isinstance(node, nodes.SelectTable | nodes.LookupRow | nodes.RelatedRows)
-    }
-    return list(found)
 
 
 def load(connection: Any, placeholder: str, data: dict, names: list[str]) -> None:
@@ -162,9 +152,11 @@ def check_types(dataset: nodes.Dataset, rows: list[tuple], engine: str) -> None:
             )
 
 
+@pytest.mark.slow
 @PROFILE
-@given(dataset=datasets(), data=table_data())
-def test_engines_agree(databases: Databases, dataset: nodes.Dataset, data: dict) -> None:
+@given(example=examples())
+def test_engines_agree(databases: Databases, example: tuple[nodes.Dataset, dict]) -> None:
+    dataset, data = example
     note(show(dataset))
     note(
         "\n".join(

@@ -1,8 +1,9 @@
 """A pytest plugin (`-p spec_roundtrip_plugin`) that checks every dataset the spec tests run.
 
-Each dataset given to the in-memory engine must come back equal from `loads(dumps(...))` and give
-the same SQL on DuckDB. The names of the node classes seen are appended to the file named by
-ROUNDTRIP_REPORT, one dataset per line, for the calling test to check coverage.
+Each dataset given to the in-memory engine, and each compiled measures model, must come back equal
+from `loads(dumps(...))`; each dataset must also give the same SQL on DuckDB. The names of the
+classes seen are appended to the file named by ROUNDTRIP_REPORT, one model per line, for the
+calling test to check coverage.
 """
 
 from __future__ import annotations
@@ -48,3 +49,17 @@ def pytest_configure(config: Any) -> None:
             return get_event_table_results(self, dataset, name, *args, **kw)
 
         InMemoryEngine.get_event_table_results = checked_event_results  # type: ignore[attr-defined]
+
+    # Measures: the compiled model must round trip too (its datasets are checked as they run).
+    from ehrql_schools import measures
+
+    compile_measures = measures.compile_measures
+
+    def checked_compile_measures(*args: Any, **kwargs: Any) -> Any:
+        model = compile_measures(*args, **kwargs)
+        assert loads(dumps(model)) == model
+        with open(os.environ["ROUNDTRIP_REPORT"], "a") as report:
+            report.write("MeasuresModel IntervalQuery MeasureColumns\n")
+        return model
+
+    measures.compile_measures = checked_compile_measures  # type: ignore[assignment]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ehrql_schools.engines.in_memory import InMemoryEngine
+from ehrql_schools.loader import load_measures_definition
 from ehrql_schools.measures import (
     INTERVAL,
     academic_years,
@@ -21,7 +22,6 @@ from ehrql_schools.measures import (
     weeks,
     years,
 )
-from ehrql_schools.measures_loader import load_measures_definition
 from ehrql_schools.query_language import QueryError
 from ehrql_schools.school_year import enrolment_on, sessions_missed, sessions_possible
 from ehrql_schools.tables.schools import (
