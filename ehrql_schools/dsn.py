@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
@@ -64,9 +66,22 @@ class Database:
             ensure_synthetic_trust(Path(str(self.url.database)), generate_synthetic_trust)
 
     def redact(self, text: str) -> str:
-        """The text with the password removed, wherever it appears."""
+        """The text with the password replaced by ***: as the password of a URL
+        (`scheme://user:PASSWORD@host`) or of a key=value DSN (`password=PASSWORD`), as written
+        or percent-encoded, and wherever else it stands as a whole token. Inside a longer word it
+        is left alone: a password "y" does not turn "query" into "quer***"."""
         password = self.url.password
-        return text.replace(str(password), "***") if password else text
+        if not password:
+            return text
+        password = str(password)
+        for form in sorted({password, quote(password, safe="")}, key=len, reverse=True):
+            escaped = re.escape(form)
+            text = re.sub(rf"(://[^\s/@:]*:){escaped}(?=@)", r"\1***", text)
+            text = re.sub(
+                rf"(\bpassword\s*=\s*['\"]?){escaped}(?![\w])", r"\1***", text, flags=re.I
+            )
+            text = re.sub(rf"(?<![\w]){escaped}(?![\w])", "***", text)
+        return text
 
 
 def parse_dsn(dsn: str) -> URL:

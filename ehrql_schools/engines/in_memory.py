@@ -15,6 +15,7 @@ from typing import Any
 from ehrql_schools.query_model import nodes
 
 Row = Mapping[str, Any]
+_NO_ENTITY = object()
 
 
 class InMemoryEngine:
@@ -82,6 +83,10 @@ class Evaluation:
         self.by_entity: dict[str, dict[Any, list[Row]]] = {}
         self.by_key: dict[tuple[str, str], dict[Any, Row]] = {}
         self.by_related_key: dict[tuple[str, str], dict[Any, list[Row]]] = {}
+        # Values already computed for the current entity, by (node, id of the row): a series
+        # reused many times is one node, evaluated once per entity and row, not once per path.
+        self.memo: dict[tuple[nodes.Series, int | None], Any] = {}
+        self.memo_entity: Any = _NO_ENTITY
 
     def entity_rows(self, table: nodes.TableSchema, entity_id: Any) -> list[Row]:
         if table.name not in self.by_entity:
@@ -158,9 +163,22 @@ class Evaluation:
 
     def value(self, series: nodes.Series, entity_id: Any, row: Row | None = None) -> Any:
         """The series' value for the entity; `row` is the current row of a many-rows frame."""
+        if isinstance(series, nodes.Value):
+            value = series.value
+            return float(value) if series.type is float and isinstance(value, int) else value
+        if self.memo_entity is _NO_ENTITY or entity_id != self.memo_entity:
+            # Only the current entity's values are kept, so memory stays that of one entity.
+            self.memo = {}
+            self.memo_entity = entity_id
+        # Rows are the tables' own row objects, alive for the whole evaluation: their ids are
+        # stable keys.
+        key = (series, None if row is None else id(row))
+        if key in self.memo:
+            return self.memo[key]
         value = self.uncast_value(series, entity_id, row)
         if series.type is float and isinstance(value, int):
-            return float(value)
+            value = float(value)
+        self.memo[key] = value
         return value
 
     def uncast_value(self, series: nodes.Series, entity_id: Any, row: Row | None) -> Any:

@@ -17,7 +17,7 @@ Dialect differences (date arithmetic, collation) live in the `DuckDBEngine` and
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +36,12 @@ SQL_TYPES: dict[type, type[sa.types.TypeEngine]] = {
 ENTITY_ID = "_entity_id"
 VALUE = "_value"
 POSITION = "_position"
+ROWS = "_rows"
+# A series used more than once whose expression, written out, would have more nodes than this is
+# computed once per context, in a LATERAL subquery joined into it, and referred to by its column:
+# SQL text has no sharing, so a DAG of reused series would otherwise be written out once per path
+# (2**n times for `x = x + x` repeated n times).
+SHARED_EXPRESSION_SIZE = 32
 
 
 class DatabaseError(Exception):
@@ -123,14 +129,17 @@ class Context:
 
     def __init__(self, entity_id: ColumnElement, from_clause: Any, row: Any = None) -> None:
         self.entity_id, self.from_clause, self.row = entity_id, from_clause, row
-        self.joined: dict[nodes.Node, Any] = {}
+        self.joined: dict[Hashable, Any] = {}
+        # The expression of each series compiled here: a series reused many times is one node,
+        # compiled once per context, not once per path through the DAG.
+        self.compiled: dict[nodes.Series, ColumnElement] = {}
 
-    def join(self, node: nodes.Node, make: Callable[[], tuple[Any, ColumnElement]]) -> Any:
-        if node not in self.joined:
+    def join(self, key: Hashable, make: Callable[[], tuple[Any, ColumnElement]]) -> Any:
+        if key not in self.joined:
             alias, on = make()
             self.from_clause = self.from_clause.outerjoin(alias, on)
-            self.joined[node] = alias
-        return self.joined[node]
+            self.joined[key] = alias
+        return self.joined[key]
 
 
 class DatasetQuery:
@@ -139,13 +148,34 @@ class DatasetQuery:
     def __init__(self, engine: SQLEngine, dataset: nodes.Dataset) -> None:
         self.engine, self.dataset = engine, dataset
         self.metadata = sa.MetaData()
-        self.ctes: dict[nodes.Node, Any] = {}
+        self.ctes: dict[Hashable, Any] = {}
         self.picked_columns: dict[nodes.Node, list[str]] = {}
-        for node in nodes.walk(dataset):
+        self.uses: dict[nodes.Node, int] = {}
+        self.sizes: dict[nodes.Series, int] = {}
+        walked = nodes.walk(dataset)
+        for node in walked:
+            for child in node.children():
+                self.uses[child] = self.uses.get(child, 0) + 1
             if isinstance(node, nodes.SelectColumn):
                 columns = self.picked_columns.setdefault(node.source, [])
                 if node.name not in columns:
                     columns.append(node.name)
+        # Counts (and exists) over the rows of one frame, each with its own last filter on the
+        # row's columns (possible and missed sessions: the marks of a year, by code), are
+        # computed in one CTE: one scan of the frame, the rows counted by entity and by the
+        # columns the filters use, then the counts summed by entity, filtered by each condition.
+        self.merged_counts: dict[nodes.Frame, list[nodes.Series]] = {}
+        for node in walked:
+            if mergeable_count(node):
+                self.merged_counts.setdefault(node.source.source, []).append(node)  # type: ignore[attr-defined]
+        self.merged_counts = {
+            frame: counts for frame, counts in self.merged_counts.items() if len(counts) > 1
+        }
+        self.merged_column = {
+            count: (frame, f"{VALUE}_{number}")
+            for frame, counts in self.merged_counts.items()
+            for number, count in enumerate(counts, 1)
+        }
 
     def select(self) -> sa.Select:
         key = self.dataset.entity_key
@@ -243,6 +273,47 @@ class DatasetQuery:
         self.ctes[series] = query.cte(f"aggregate_{len(self.ctes) + 1}")
         return self.ctes[series]
 
+    def merged_count_cte(self, base: nodes.Frame) -> Any:
+        key = ("merged", base)
+        if key in self.ctes:
+            return self.ctes[key]
+        counts = self.merged_counts[base]
+        context, conditions = self.rows(base)
+        names: list[str] = []
+        for count in counts:
+            for name in row_columns(count.source.condition):  # type: ignore[attr-defined]
+                if name not in names:
+                    names.append(name)
+        row = context.row
+        grouped = (
+            sa.select(
+                context.entity_id.label(ENTITY_ID),
+                *(row.c[name] for name in names),
+                sa.func.count().label(ROWS),
+            )
+            .select_from(context.from_clause)
+            .where(*conditions)
+            .group_by(context.entity_id, *(row.c[name] for name in names))
+            .subquery()
+        )
+        totals = Context(grouped.c[ENTITY_ID], grouped, row=grouped)
+        values = []
+        for number, count in enumerate(counts, 1):
+            condition = self.series(count.source.condition, totals)  # type: ignore[attr-defined]
+            total = sa.func.sum(grouped.c[ROWS]).filter(condition)
+            if isinstance(count, nodes.Exists):
+                value: ColumnElement = total.is_not(None)
+            else:
+                value = sa.cast(total, sa.BigInteger)
+            values.append(value.label(f"{VALUE}_{number}"))
+        query = (
+            sa.select(grouped.c[ENTITY_ID], *values)
+            .select_from(totals.from_clause)
+            .group_by(grouped.c[ENTITY_ID])
+        )
+        self.ctes[key] = query.cte(f"counts_{len(self.ctes) + 1}")
+        return self.ctes[key]
+
     def aggregate(self, series: nodes.Aggregate, value: ColumnElement) -> ColumnElement:
         match series:
             case nodes.CountDistinct():
@@ -266,8 +337,16 @@ class DatasetQuery:
             return self.ctes[frame]
         context, conditions = self.rows(frame.source)
         row = context.row
-        keys = [self.engine.ordered(self.series(key, context), key.type) for key in frame.sort.keys]
-        keys += [self.engine.ordered(row.c[name], type_) for name, type_ in frame.table.columns]
+        # Ties are broken by the rest of the row; a column that is already a sort key, or the
+        # column the rows are partitioned by, cannot break a tie and is left out.
+        compiled = [(self.series(key, context), key.type) for key in frame.sort.keys]
+        compiled += [
+            (row.c[name], type_)
+            for name, type_ in frame.table.columns
+            if not any(row.c[name] is value for value, _ in compiled)
+            and row.c[name] is not context.entity_id
+        ]
+        keys = [self.engine.ordered(value, type_) for value, type_ in compiled]
         if frame.position == "first":
             order = [sa.nulls_first(key.asc()) for key in keys]
         else:
@@ -327,7 +406,42 @@ class DatasetQuery:
 
     # Series
 
+    def written_size(self, series: nodes.Series) -> int:
+        """How many nodes the series' expression has when written out, shared series that are
+        computed in a LATERAL subquery counting as one."""
+        if series not in self.sizes:
+            size = 1
+            if not isinstance(series, LEAVES):
+                for child in series.children():
+                    if isinstance(child, nodes.Series) and not self.is_shared(child):
+                        size += self.written_size(child)
+                    else:
+                        size += 1
+            self.sizes[series] = size
+        return self.sizes[series]
+
+    def is_shared(self, series: nodes.Series) -> bool:
+        """Whether the series is computed once per context in a LATERAL subquery."""
+        return (
+            self.uses.get(series, 0) > 1
+            and not isinstance(series, LEAVES)
+            and self.written_size(series) > SHARED_EXPRESSION_SIZE
+        )
+
     def series(self, series: nodes.Series, context: Context) -> ColumnElement:
+        if series in context.compiled:
+            return context.compiled[series]
+        value = self.expression(series, context)
+        if self.is_shared(series):
+            # Correlated to the FROM clause it is joined to: computed from the current row.
+            # OFFSET 0 keeps PostgreSQL from flattening the subquery into its parent, which
+            # would write the expression out once per path again, in the planner.
+            shared = sa.select(value.label(VALUE)).correlate_except().offset(0).lateral()
+            value = context.join(("shared", series), lambda: (shared, sa.true())).c[VALUE]
+        context.compiled[series] = value
+        return value
+
+    def expression(self, series: nodes.Series, context: Context) -> ColumnElement:
         match series:
             case nodes.Value(value=value):
                 if value is None:
@@ -361,6 +475,15 @@ class DatasetQuery:
             assert isinstance(series, nodes.Aggregate) and series.source.domain.frame
             frame = series.source.domain.frame
         owner = self.owner_key(frame, context)
+        if series in self.merged_column:
+            base, column = self.merged_column[series]
+            merged = self.merged_count_cte(base)
+
+            def make_merged() -> tuple[Any, ColumnElement]:
+                alias = merged.alias()
+                return alias, alias.c[ENTITY_ID] == owner
+
+            return context.join(("merged", base), make_merged).c[column]
         cte = self.aggregate_cte(series)
 
         def make() -> tuple[Any, ColumnElement]:
@@ -470,6 +593,46 @@ class DatasetQuery:
     def part(self, field: str, date: ColumnElement) -> ColumnElement:
         return sa.cast(sa.extract(field, date), sa.BigInteger)
 
+
+def mergeable_count(node: nodes.Node) -> bool:
+    """Whether the node counts (or checks for) the rows of a filtered entity table whose last
+    filter looks only at the row's own columns."""
+    if not isinstance(node, nodes.Count | nodes.Exists) or not isinstance(
+        node.source, nodes.Filter
+    ):
+        return False
+    if not isinstance(nodes.lineage(node.source)[-1], nodes.SelectTable):
+        return False
+    return row_columns(node.source.condition) is not None
+
+
+def row_columns(condition: nodes.Series) -> list[str] | None:
+    """The columns of the current row a condition uses, or None when it uses anything else
+    (an aggregation, a one-row frame, a lookup)."""
+    names: list[str] = []
+    seen: set[nodes.Node] = set()
+    pending: list[nodes.Node] = [condition]
+    while pending:
+        node = pending.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, nodes.SelectColumn):
+            if not node.source.is_many or isinstance(node.source, nodes.LookupRow):
+                return None
+            if node.name not in names:
+                names.append(node.name)
+        elif isinstance(node, nodes.Aggregate | nodes.Exists | nodes.Count):
+            return None
+        elif isinstance(node, nodes.Series):
+            pending.extend(node.children())
+        else:
+            return None
+    return names
+
+
+# Series written as a column or a literal: never worth computing in a subquery of their own.
+LEAVES = (nodes.Value, nodes.SelectColumn, nodes.Aggregate, nodes.Exists, nodes.Count)
 
 COMPARISONS: dict[type, Callable[[Any, Any], ColumnElement]] = {
     nodes.EQ: lambda a, b: a == b,

@@ -156,6 +156,14 @@ class Runner:
     def _recover(self) -> None:
         """Cancel jobs an earlier runner left running, and clear away what they left."""
         leftovers = self.state.recover()
+        in_docker = [record for record in leftovers if record.executor == "docker"]
+        if in_docker:
+            from job_runner.run import docker_executor
+
+            docker_executor.remove_leftover_containers([record.id for record in in_docker])
+            for record in in_docker:
+                if record.workdir:
+                    docker_executor.reclaim_workdir(Path(record.workdir))
         for record in leftovers:
             kill_leftover_processes(record.id)
             if record.workdir:

@@ -303,6 +303,37 @@ def test_database_shows_url_without_password() -> None:
     assert database.redact("failed for sekrit") == "failed for ***"
 
 
+def test_redact_hides_a_short_password_only_where_it_is_the_password() -> None:
+    database = dsn_module.resolve("postgres://researcher:y@db.example/trust")
+    # Inside other words it is not the password: "query" stays "query".
+    assert database.redact("the query failed: syntax error") == "the query failed: syntax error"
+    assert (
+        database.redact("cannot connect to postgresql://researcher:y@db.example/trust")
+        == "cannot connect to postgresql://researcher:***@db.example/trust"
+    )
+    assert database.redact("host=db.example user=researcher password=y") == (
+        "host=db.example user=researcher password=***"
+    )
+    assert database.redact("password='y' rejected") == "password='***' rejected"
+    assert database.redact("the password is y.") == "the password is ***."
+
+
+def test_redact_hides_a_password_with_url_characters_as_written_and_encoded() -> None:
+    database = dsn_module.resolve("postgres://researcher:p%40ss%3Aword@db.example/trust")
+    assert database.url.password == "p@ss:word"
+    assert database.redact("failed: 'p@ss:word' rejected") == "failed: '***' rejected"
+    assert (
+        database.redact("postgresql://researcher:p%40ss%3Aword@db.example/trust: refused")
+        == "postgresql://researcher:***@db.example/trust: refused"
+    )
+    assert "p@ss:word" not in database.redact("connecting with password=p@ss:word")
+
+
+def test_redact_without_a_password_changes_nothing(tiny_trust: Path) -> None:
+    database = dsn_module.resolve(str(tiny_trust))
+    assert database.redact("query failed for y") == "query failed for y"
+
+
 def test_duckdb_dsn_forms(tiny_trust: Path) -> None:
     for dsn in (str(tiny_trust), f"duckdb:///{tiny_trust}"):
         database = dsn_module.resolve(dsn)

@@ -57,11 +57,8 @@ on_census_day = maths_memberships.where(
 # during the year is exposed to two timetables, so the number of maths classes is kept too, to
 # leave movers out in a sensitivity analysis.
 membership = on_census_day.sort_by(on_census_day.start_date).last_for_pupil()
-# (`pupils.exists_for_pupil()` works around an engine bug: a population that uses only one
-# many-rows table gives duplicate rows; see examples/README.md.)
 dataset.define_population(
-    pupils.exists_for_pupil()
-    & enrolment.exists_for_pupil()
+    enrolment.exists_for_pupil()
     & enrolment.year_group.is_in(["7", "8", "9", "10"])
     & membership.exists_for_pupil()
 )

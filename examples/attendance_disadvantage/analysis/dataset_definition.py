@@ -43,11 +43,8 @@ dataset = create_dataset()
 # year-group terms is year 1 to year 11: nursery, reception and the sixth form are left out.
 enrolment = enrolment_on(CENSUS_DATE)
 COMPULSORY_YEARS = [str(year) for year in range(1, 12)]
-# (`pupils.exists_for_pupil()` works around an engine bug: a population that uses only one
-# many-rows table gives duplicate rows; see examples/README.md.)
 dataset.define_population(
-    pupils.exists_for_pupil()
-    & enrolment.exists_for_pupil()
+    enrolment.exists_for_pupil()
     & enrolment.enrolment_status.is_in(["C", "M"])
     & enrolment.year_group.is_in(COMPULSORY_YEARS)
 )

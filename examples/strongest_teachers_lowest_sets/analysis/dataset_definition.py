@@ -25,7 +25,6 @@ from ehrql_schools.tables.schools import (
     class_memberships,
     ks2_results,
     pupil_characteristics,
-    pupils,
 )
 
 ACADEMIC_YEAR = int(get_parameter("academic_year", default="2024"))
@@ -57,11 +56,8 @@ on_census_day = sets.where(
     sets.start_date.is_on_or_before(CENSUS_DATE) & sets.end_date.is_on_or_after(CENSUS_DATE)
 )
 membership = on_census_day.sort_by(on_census_day.start_date).last_for_pupil()
-# (`pupils.exists_for_pupil()` works around an engine bug: a population that uses only one
-# many-rows table gives duplicate rows; see examples/README.md.)
 dataset.define_population(
-    pupils.exists_for_pupil()
-    & enrolment.exists_for_pupil()
+    enrolment.exists_for_pupil()
     & enrolment.year_group.is_in(["7", "8", "9"])
     & membership.exists_for_pupil()
 )

@@ -35,13 +35,9 @@ EXAM_START = datetime.date(ACADEMIC_YEAR + 1, 5, 15)
 
 dataset = create_dataset()
 
-# Population: on roll in year 11 on the first day of the exams. (`pupils.exists_for_pupil()`
-# works around an engine bug: a population that uses only one many-rows table gives duplicate
-# rows; see examples/README.md.)
+# Population: on roll in year 11 on the first day of the exams.
 enrolment = enrolment_on(EXAM_START)
-dataset.define_population(
-    pupils.exists_for_pupil() & enrolment.exists_for_pupil() & (enrolment.year_group == "11")
-)
+dataset.define_population(enrolment.exists_for_pupil() & (enrolment.year_group == "11"))
 dataset.school_id = enrolment.school_id
 dataset.sex = pupils.sex
 

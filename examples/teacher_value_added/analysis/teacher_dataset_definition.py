@@ -27,9 +27,7 @@ year_11_maths = class_teachers.where(
     & (class_teachers.class_.academic_year == ACADEMIC_YEAR)
     & (class_teachers.role != "cover")
 )
-# (`teachers.exists_for_teacher()` works around an engine bug: a population that uses only one
-# many-rows table gives duplicate rows; see examples/README.md.)
-dataset.define_population(teachers.exists_for_teacher() & year_11_maths.exists_for_teacher())
+dataset.define_population(year_11_maths.exists_for_teacher())
 dataset.year_11_maths_classes = year_11_maths.count_for_teacher()
 dataset.single_teacher_classes = year_11_maths.where(
     year_11_maths.role == "main"
