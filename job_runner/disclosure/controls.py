@@ -23,18 +23,34 @@ The rules follow sdc.md (the OpenSAFELY and ONS SRS rule sets):
   when `base` is even, e.g. 5 with base 10) goes away from zero (5 -> 10, -5 -> -10).
 - `midpoint6(counts)`: `ceiling(x / 6) * 6 - 3` for x > 0 and 0 for 0 (1-6 -> 3, 7-12 -> 9, ...).
 - `recompute_totals(table)`: total rows and columns as the sum of the controlled cells shown.
-- `Profile` and `profile(name, **overrides)`: the named rule sets `opensafely` and `srs`, any
-  parameter overridden; `control_counts` and `control_ratio_table` apply one.
+- `Profile` and `profile(name, **overrides)` (from `job_runner.disclosure.profiles`): the named
+  rule sets `opensafely` and `srs`, any parameter overridden; `control_counts` and
+  `control_ratio_table` apply one.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import pandas as pd
+
+from job_runner.disclosure.profiles import PROFILES, Profile, profile
+
+__all__ = [
+    "PROFILES",
+    "Controlled",
+    "Profile",
+    "control_counts",
+    "control_ratio_table",
+    "is_small",
+    "midpoint6",
+    "profile",
+    "recompute_totals",
+    "redact_small",
+    "round_to_base",
+]
 
 Counts = TypeVar("Counts", pd.Series, pd.DataFrame)
 
@@ -141,76 +157,6 @@ def recompute_totals(
         result.loc[label] = total_row
         result[total_row.index] = _as_counts(result[total_row.index])
     return result
-
-
-# Profiles
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A set of disclosure rules, applied in order: redact small counts, then round.
-
-    - `threshold`, `inclusive`: counts `<= threshold` (inclusive) or `< threshold` are redacted;
-      `threshold=None` redacts nothing.
-    - `redact_zero`: whether a zero count is redacted with the other small counts.
-    - `rounding`: "base" (to the nearest multiple of `base`), "midpoint6" or "none".
-    """
-
-    name: str
-    threshold: int | None
-    inclusive: bool
-    redact_zero: bool = True
-    rounding: Literal["base", "midpoint6", "none"] = "none"
-    base: int = 5
-
-    def __post_init__(self) -> None:
-        if self.rounding not in ("base", "midpoint6", "none"):
-            raise ValueError(
-                f"rounding must be 'base', 'midpoint6' or 'none', not {self.rounding!r}"
-            )
-        if self.threshold is not None and self.threshold < 0:
-            raise ValueError(f"the threshold must be zero or more, not {self.threshold}")
-        if self.base < 1:
-            raise ValueError(f"the rounding base must be a positive whole number, not {self.base}")
-
-    def describe(self) -> str:
-        """The rules in words, for the output and for output checkers."""
-        parts = []
-        if self.threshold is not None:
-            if self.inclusive:
-                parts.append(f"counts of {self.threshold} or fewer redacted")
-            else:
-                parts.append(f"counts below {self.threshold} redacted")
-            if not self.redact_zero:
-                parts[-1] += " (zeros kept)"
-        if self.rounding == "base":
-            parts.append(f"counts rounded to the nearest {self.base}")
-        elif self.rounding == "midpoint6":
-            parts.append("counts midpoint-6 rounded")
-        parts.append("ratios recomputed from the controlled counts")
-        return f"{self.name}: " + "; ".join(parts)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-PROFILES: dict[str, Profile] = {
-    "opensafely": Profile("opensafely", threshold=7, inclusive=True, rounding="base", base=5),
-    "srs": Profile("srs", threshold=10, inclusive=False, rounding="none"),
-}
-
-
-def profile(name: str = "opensafely", **overrides: Any) -> Profile:
-    """A named profile (`opensafely` or `srs`) with any of its parameters overridden:
-    `profile("srs", rounding="base", base=10)`."""
-    if name not in PROFILES:
-        raise ValueError(f"no disclosure profile {name!r}; the profiles are {', '.join(PROFILES)}")
-    fields = {field.name for field in dataclasses.fields(Profile)} - {"name"}
-    unknown = sorted(set(overrides) - fields)
-    if unknown:
-        settings = ", ".join(sorted(fields))
-        raise ValueError(f"unknown disclosure setting {unknown[0]!r}; the settings are {settings}")
-    return dataclasses.replace(PROFILES[name], **overrides)
 
 
 def control_counts(counts: pd.Series, rules: Profile) -> tuple[pd.Series, pd.Series]:

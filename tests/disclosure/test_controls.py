@@ -92,10 +92,23 @@ def test_recompute_totals_of_only_redacted_cells_is_missing():
 
 
 def test_named_profiles():
-    assert profile("opensafely") == Profile(
-        "opensafely", threshold=7, inclusive=True, rounding="base", base=5
+    opensafely = profile("opensafely")
+    assert (opensafely.threshold, opensafely.inclusive, opensafely.rounding, opensafely.base) == (
+        7,
+        True,
+        "base",
+        5,
     )
-    assert profile("srs") == Profile("srs", threshold=10, inclusive=False, rounding="none")
+    srs = profile("srs")
+    assert (srs.threshold, srs.inclusive, srs.rounding) == (10, False, "none")
+    assert (srs.nk_n, srs.nk_k, srs.p_percent, srs.sd_min_df, srs.model_min_df) == (
+        2,
+        0.9,
+        0.1,
+        10,
+        10,
+    )
+    assert isinstance(srs, Profile)
 
 
 def test_profile_overrides():

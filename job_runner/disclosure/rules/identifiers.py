@@ -1,0 +1,15 @@
+"""TODO: being written."""
+
+from __future__ import annotations
+
+from job_runner.disclosure.profiles import Profile
+from job_runner.disclosure.report import Finding
+from job_runner.disclosure.tables import Table
+
+
+def check_identifiers(table: Table, rules: Profile) -> list[Finding]:
+    return []
+
+
+def check_text_identifiers(output, rules: Profile) -> list[Finding]:
+    return []

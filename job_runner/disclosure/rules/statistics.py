@@ -1,0 +1,19 @@
+"""TODO: being written."""
+
+from __future__ import annotations
+
+from job_runner.disclosure.profiles import Profile
+from job_runner.disclosure.report import Finding
+from job_runner.disclosure.tables import Table
+
+
+def check_extremes(table: Table, rules: Profile) -> list[Finding]:
+    return []
+
+
+def check_percentiles(table: Table, rules: Profile) -> list[Finding]:
+    return []
+
+
+def check_standard_deviations(table: Table, rules: Profile) -> list[Finding]:
+    return []
