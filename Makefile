@@ -11,7 +11,15 @@ DEMO_EXECUTOR ?= auto
 ANALYSIS := $(VENV)/.analysis-installed
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: venv demo test lint services clean
+# ACRO 1.0.2 (the SACRO project's output checker), which the disclosure tests cross-check against
+# (tests/disclosure/acro/). It requires pandas<=2.3.3 and this project runs pandas 3, so it lives
+# in a virtualenv of its own, installed from pinned requirements; it must not go into the dev
+# extras of pyproject.toml, which would downgrade pandas in .venv. `make test` builds it.
+ACRO_VENV := .venv-acro
+ACRO_REQUIREMENTS := tests/disclosure/acro/requirements.txt
+ACRO_INSTALLED := $(ACRO_VENV)/.installed
+
+.PHONY: venv acro-venv demo test lint services clean
 
 venv: $(INSTALLED)
 
@@ -35,8 +43,17 @@ $(ANALYSIS): $(INSTALLED) docker/python/requirements.txt docker/requirements/run
 	$(BIN)/python -m pip install --quiet -r docker/python/requirements.txt
 	touch $@
 
-test: venv
+test: venv acro-venv
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+acro-venv: $(ACRO_INSTALLED)
+
+# The .gitignore inside keeps git and ruff out of it.
+$(ACRO_INSTALLED): $(ACRO_REQUIREMENTS)
+	test -x $(ACRO_VENV)/bin/python || $(PYTHON) -m venv $(ACRO_VENV)
+	echo '*' > $(ACRO_VENV)/.gitignore
+	$(ACRO_VENV)/bin/python -m pip install --quiet -r $(ACRO_REQUIREMENTS)
+	touch $@
 
 lint: venv
 	$(BIN)/ruff check .

@@ -14,7 +14,10 @@ process.
   new namespace has only a loopback interface, which is down, so every connection fails, even to
   127.0.0.1. Where neither works (macOS, a container without the privilege) loading fails with
   `IsolationError` rather than run with network, unless `allow_network_fallback` is set for local
-  use on a machine that can reach no real data;
+  use on a machine that can reach no real data. Falling back, the child says what its network
+  is: if its network namespace has no interface but loopback (a container started with
+  `--network none`, as `osschools run --executor docker` does), a note that its isolation relies
+  on that; otherwise a warning that it runs WITH network access;
 - limits: a wall-clock timeout (the whole process group is killed), RLIMIT_CPU, RLIMIT_AS (address
   space, 2 GB by default) and no core dumps.
 
@@ -38,11 +41,14 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import json
 import os
 import re
 import resource
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -80,6 +86,10 @@ CHILD_COMMAND = [sys.executable, "-P", "-s", "-B", "-m", "ehrql_schools.isolatio
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+#: This process's network interfaces (of its network namespace), one a line after two headers.
+NET_DEV = Path("/proc/self/net/dev")
+SIOCGIFFLAGS = 0x8913
+IFF_LOOPBACK = 0x8
 
 
 class IsolationError(RuntimeError):
@@ -288,6 +298,49 @@ def _write(path: str, text: str) -> None:
         file.write(text)
 
 
+def interface_names(net_dev: str) -> list[str]:
+    """The interface names in the text of /proc/<pid>/net/dev."""
+    return [line.partition(":")[0].strip() for line in net_dev.splitlines()[2:] if ":" in line]
+
+
+def is_loopback(name: str) -> bool:
+    """Whether this process's network namespace has an interface `name` that is a loopback
+    device (IFF_LOOPBACK, asked of the kernel); False when that cannot be found out."""
+    request = struct.pack("16s24x", name.encode()[:15])
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            answer = fcntl.ioctl(probe.fileno(), SIOCGIFFLAGS, request)
+    except OSError:
+        return False
+    (flags,) = struct.unpack_from("H", answer, 16)
+    return bool(flags & IFF_LOOPBACK)
+
+
+def non_loopback_interfaces(net_dev: Path = NET_DEV) -> list[str] | None:
+    """The network interfaces of this process's network namespace other than loopback devices
+    (so an empty list means it can reach no other machine, as in a container started with
+    `--network none`); None where they cannot be listed (not Linux)."""
+    try:
+        names = interface_names(net_dev.read_text())
+    except OSError:
+        return None
+    return [name for name in names if not is_loopback(name)]
+
+
+def fallback_message(kind: Kind, error: OSError, interfaces: list[str] | None) -> str:
+    """What the child says when it runs the definition without namespaces of its own, given
+    the interfaces (other than loopback) that it can use."""
+    if interfaces == []:
+        return (
+            f"note: running the {label(kind)} without a network namespace of its own "
+            f"({error.strerror}); it is still cut off from the network because this process has "
+            "no network interface but loopback (as in a container started with --network "
+            "none): its isolation relies on that"
+        )
+    seen = "" if interfaces is None else f"; network interfaces: {', '.join(interfaces)}"
+    return f"warning: running the {label(kind)} WITH network access ({error.strerror}{seen})"
+
+
 def set_limits(memory_limit: int, cpu_seconds: int) -> None:
     """Limit this process's address space and CPU time, and turn off core dumps."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
@@ -320,10 +373,7 @@ def main() -> None:
                 "allow_network_fallback to run it with network access."
             )
             _reply(answer, EXIT_NOT_ISOLATED, json.dumps({"message": message}))
-        print(
-            f"warning: running the {label(kind)} WITH network access ({error.strerror})",
-            file=sys.stderr,
-        )
+        print(fallback_message(kind, error, non_loopback_interfaces()), file=sys.stderr)
     display = request["display"]
     try:
         compiled = run_definition(Path(request["path"]), request["parameters"], display, kind)

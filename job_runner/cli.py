@@ -6,6 +6,7 @@ import click
 
 from dummy_data.cli import dummy_data_group
 from ehrql_schools.command_line import DEBUG_VARIABLE, one_line, run_command_line
+from job_runner.disclosure.cli import disclosure_group
 from job_runner.images import images_group
 from job_runner.pipeline.cli import check_command
 from job_runner.run.cli import run_command
@@ -25,6 +26,7 @@ cli.add_command(dummy_data_group, name="dummy-data")
 cli.add_command(check_command, name="check")
 cli.add_command(images_group, name="images")
 cli.add_command(run_command, name="run")
+cli.add_command(disclosure_group, name="disclosure")
 
 
 def main(argv: list[str] | None = None) -> None:

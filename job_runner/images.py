@@ -14,7 +14,8 @@ What is made on the host is kept in a cache folder ($OSSCHOOLS_CACHE, else
 ~/.cache/osschools): rootfs/ (the root filesystems as tar files), wheels/ (one folder per pinned
 requirements set) and package/ (wheels of this checkout, one per source hash). Each image carries
 the label `org.osschools.inputs`, a hash of everything it is built from (its Dockerfile, the
-rootfs or base image, the wheels, this checkout's source); an image whose inputs are unchanged is
+rootfs or base image, the wheels, this checkout's source, the folders of docker/<image>/ it copies
+such as r's R package osschoolscontrols); an image whose inputs are unchanged is
 not built again (`--force` rebuilds). Images are tagged `osschools/<name>:<version>` for each
 version `project.yaml` accepts (job_runner.pipeline.models.IMAGES).
 
@@ -99,6 +100,8 @@ class ImageSpec:
     from_base: bool = False
     wheels: bool = False
     package: bool = False
+    #: Folders of docker/<name>/ copied into the build context as they are (an R package).
+    sources: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -128,7 +131,12 @@ SPECS: dict[str, ImageSpec] = {
             wheels=True,
             package=True,
         ),
-        ImageSpec("r", "Rscript with lme4, data.table, readr, ggplot2", rootfs=True),
+        ImageSpec(
+            "r",
+            "Rscript with lme4, data.table, readr, ggplot2, osschoolscontrols",
+            rootfs=True,
+            sources=("osschoolscontrols",),
+        ),
     )
 }
 ACTION_IMAGES = tuple(name for name in SPECS if name != "base")
@@ -198,6 +206,34 @@ def dockerfile(spec: ImageSpec) -> bytes:
     if not path.is_file():
         raise ImageBuildError(f"no Dockerfile at {path}")
     return path.read_bytes()
+
+
+def source_files(spec: ImageSpec) -> dict[str, Path]:
+    """The files of the image's `sources` folders, by their path in the build context (hidden
+    files, caches and R's build leftovers left out)."""
+    files: dict[str, Path] = {}
+    for name in spec.sources:
+        folder = spec.folder / name
+        if not folder.is_dir():
+            raise ImageBuildError(f"no folder {folder} (listed in the {spec.name} image's sources)")
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(spec.folder)
+            if not path.is_file() or any(
+                part.startswith(".") or part == "__pycache__" or part.endswith(".Rcheck")
+                for part in relative.parts
+            ):
+                continue
+            files[relative.as_posix()] = path
+    return files
+
+
+def files_hash(files: dict[str, Path]) -> str:
+    """A hash of the files' paths and contents."""
+    digest = hashlib.sha256()
+    for name, path in sorted(files.items()):
+        digest.update(name.encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def source_hash(root: Path = SOURCE_ROOT) -> str:
@@ -650,7 +686,8 @@ def context_tar(plan: Plan, out: IO[bytes]) -> None:
                 info.size = len(data)
                 tar.addfile(info, io.BytesIO(data))
 
-        for folder in sorted({str(Path(name).parent) for name in plan.files} - {"."}):
+        folders = {str(parent) for name in plan.files for parent in Path(name).parents}
+        for folder in sorted(folders - {"."}):
             info = tarfile.TarInfo(folder)
             info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, 0
             tar.addfile(info)
@@ -782,6 +819,10 @@ class Builder:
             plan.files.update(
                 {f"wheels/{path.name}": path for path in wheels.iterdir() if path.is_file()}
             )
+        if spec.sources:
+            files = source_files(spec)
+            plan.inputs["sources"] = files_hash(files)
+            plan.files.update(files)
         if spec.package:
             package = build_package_wheel(self.cache, self.source, self.status)
             plan.inputs["package"] = sums_of(package)
@@ -912,6 +953,8 @@ def expected_digest(spec: ImageSpec, cache: Cache, client: Any, source: str) -> 
         if not complete(wheels):
             return None
         inputs["wheels"] = sums_of(wheels)
+    if spec.sources:
+        inputs["sources"] = files_hash(source_files(spec))
     if spec.package:
         package = cache.package_folder(source)
         if not complete(package):

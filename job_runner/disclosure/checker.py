@@ -156,6 +156,16 @@ def _check_one(output: OutputFile, rules: Profile) -> tuple[FileReport, Table | 
     if output.kind == "description":
         report.findings.extend(_check_sidecar(output))
         return report, None
+    if output.kind == "evidence":
+        report.findings.append(
+            Finding(
+                "description",
+                Verdict.FAIL,
+                "dominance evidence (the largest contributions to each cell) is for the checks "
+                "only and must never be released; declare it highly_sensitive",
+            )
+        )
+        return report, None
     try:
         output.description = read_description(output.path)
     except DescriptionError as error:
@@ -163,6 +173,8 @@ def _check_one(output: OutputFile, rules: Profile) -> tuple[FileReport, Table | 
         return report, None
     if output.description is None:
         report.findings.append(_undescribed(output))
+    else:
+        report.findings.extend(_placeholders(output))
     table = None
     if output.kind == "table" and not report.failures():
         try:
@@ -222,10 +234,41 @@ def _undescribed(output: OutputFile) -> Finding:
 
 def _check_sidecar(output: OutputFile) -> list[Finding]:
     try:
-        TableDescription.model_validate_json(output.text())
+        description = TableDescription.model_validate_json(output.text())
     except ValueError as error:
         return [Finding("description", Verdict.FAIL, f"not a valid description: {error}")]
+    if description.contributors:
+        return [
+            Finding(
+                "description",
+                Verdict.FAIL,
+                "holds dominance evidence (contributors), which must never be released; move "
+                "it to the .sdc-evidence.json file and declare that highly_sensitive",
+            )
+        ]
     return []
+
+
+def _placeholders(output: OutputFile) -> list[Finding]:
+    """A description still holding the `TODO` placeholders `osschools disclosure describe`
+    writes says nothing yet."""
+    description = output.description
+    fields = {
+        "description": description.description,
+        "population": description.population,
+        "unit": description.unit,
+    }
+    unfinished = [name for name, text in fields.items() if text and "TODO" in text]
+    if not unfinished:
+        return []
+    return [
+        Finding(
+            "description",
+            Verdict.REVIEW,
+            f"the description's {', '.join(unfinished)} still say TODO; fill them in",
+            numbers={"fields": unfinished},
+        )
+    ]
 
 
 def _structure_findings(table: Table) -> list[Finding]:

@@ -33,6 +33,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 SIDECAR_SUFFIX = ".sdc.json"
+# Dominance evidence (the largest contributions per cell) is for checking, never for release:
+# it lives in its own file, which the project declares highly_sensitive.
+EVIDENCE_SUFFIX = ".sdc-evidence.json"
 
 
 class Role(enum.StrEnum):
@@ -158,21 +161,60 @@ def is_sidecar(path: str | Path) -> bool:
     return str(path).endswith(SIDECAR_SUFFIX)
 
 
+def evidence_path(output: str | Path) -> Path:
+    """Where the dominance evidence for `output` lives (declare it highly_sensitive)."""
+    output = Path(output)
+    return output.with_name(output.name + EVIDENCE_SUFFIX)
+
+
+def is_evidence(path: str | Path) -> bool:
+    return str(path).endswith(EVIDENCE_SUFFIX)
+
+
 def read_description(output: str | Path) -> TableDescription | None:
-    """The description beside `output`, or None when there is none."""
-    path = sidecar_path(output)
+    """The description beside `output`, with the dominance evidence from its evidence file when
+    there is one; None when there is no description."""
+    content = _read_json(sidecar_path(output))
+    if content is None:
+        return None
+    if isinstance(content, dict) and content.get("contributors"):
+        raise DescriptionError(
+            f"{sidecar_path(output)}: contributors: dominance evidence must not be in the "
+            f"description, which is released; write it to {evidence_path(output).name} "
+            "(tabulate(...).write() does) and declare that file highly_sensitive"
+        )
+    description = _validate(sidecar_path(output), TableDescription, content)
+    evidence = _read_json(evidence_path(output))
+    if evidence is None:
+        return description
+    contributors = _validate(evidence_path(output), Evidence, evidence).contributors
+    return description.model_copy(update={"contributors": contributors})
+
+
+class Evidence(BaseModel):
+    """The evidence file's contents."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contributors: list[Contributors] = Field(default_factory=list)
+
+
+def _read_json(path: Path) -> Any:
     if not path.exists():
         return None
     try:
-        content = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        raise DescriptionError(f"{path}: cannot read the description ({error})") from None
+        raise DescriptionError(f"{path}: cannot read it ({error})") from None
     except json.JSONDecodeError as error:
         raise DescriptionError(
             f"{path}:{error.lineno}:{error.colno}: not valid JSON ({error.msg})"
         ) from None
+
+
+def _validate(path: Path, model: type[BaseModel], content: Any) -> Any:
     try:
-        return TableDescription.model_validate(content)
+        return model.model_validate(content)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in problem['loc']) or '(top level)'}: {problem['msg']}"
@@ -182,10 +224,20 @@ def read_description(output: str | Path) -> TableDescription | None:
 
 
 def write_description(output: str | Path, description: TableDescription) -> Path:
-    """Write the description beside `output` (to a temporary name, then renamed)."""
+    """Write the description beside `output`, and its dominance evidence (if any) to the
+    evidence file; each to a temporary name, then renamed. Returns the description's path."""
+    if description.contributors:
+        _write_json(
+            evidence_path(output),
+            Evidence(contributors=description.contributors).model_dump(mode="json"),
+        )
+    public = description.model_copy(update={"contributors": []})
     path = sidecar_path(output)
-    text = json.dumps(description.model_dump(mode="json", exclude_defaults=True), indent=2)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text + "\n", encoding="utf-8")
-    temporary.replace(path)
+    _write_json(path, public.model_dump(mode="json", exclude_defaults=True))
     return path
+
+
+def _write_json(path: Path, content: Any) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+    temporary.replace(path)

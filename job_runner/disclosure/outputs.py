@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from job_runner.disclosure.description import TableDescription, is_sidecar
+from job_runner.disclosure.description import TableDescription, is_evidence, is_sidecar
 
 FIGURE_TYPES = (".png", ".jpg", ".jpeg", ".svg")
 TEXT_TYPES = (".txt", ".md", ".log", ".html")
@@ -19,6 +19,8 @@ def kind_of(path: str | Path) -> str:
     name = str(path).lower()
     if is_sidecar(name):
         return "description"
+    if is_evidence(name):
+        return "evidence"
     if name.endswith(REPORT_SUFFIX):
         return "report"
     if name.endswith(".csv"):

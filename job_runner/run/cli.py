@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ehrql_schools import dsn as dsn_module
+from job_runner.disclosure.cli import ProfileChoiceError, chosen_profile
 from job_runner.pipeline import PipelineError, load_pipeline
 from job_runner.run.display import Display
 from job_runner.run.executors import EXECUTOR_CHOICES, ExecutorError, choose_executor
@@ -82,7 +83,9 @@ def run_command(
     image, the files it can see, the outputs it needs) changed since it last succeeded; -f
     reruns. Each action sees only the project's files (without outputs and metadata/) and the
     outputs of the actions it needs. Logs go to metadata/<action>.log, a list of every output
-    to metadata/manifest.json.
+    to metadata/manifest.json. Each moderately_sensitive output is run through the disclosure
+    checks (the profile: $OSSCHOOLS_DISCLOSURE_PROFILE, else opensafely), with a warning for
+    those that would not pass.
     """
     names = list(actions)
     project_file = project_dir / PROJECT_FILE
@@ -108,11 +111,16 @@ def run_command(
         raise click.ClickException(str(error)) from None
     display = Display(the_plan.names, console, timestamps=timestamps)
     display.note(f"Executor: {choice.reason}")
+    try:
+        rules = chosen_profile()
+    except ProfileChoiceError as error:
+        raise click.ClickException(" ".join(str(error).split())) from None
     options = RunOptions(
         force=force,
         continue_on_error=continue_on_error,
         timestamps=timestamps,
         concurrency=concurrency,
+        disclosure=rules,
     )
     runner = Runner(project_dir, pipeline, choice.executor, display, options)
     try:

@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -37,6 +38,8 @@ class Row:
     finished: float | None = None
     outputs: list[str] = field(default_factory=list)
     log: Path | None = None
+    # Per moderately_sensitive output, what the disclosure checks said (records.check_disclosure).
+    disclosure: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def elapsed(self) -> str:
         if self.started is None:
@@ -80,6 +83,7 @@ class Display:
         *,
         outputs: list[str] | None = None,
         log: Path | None = None,
+        disclosure: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         with self._lock:
             row = self.rows[name]
@@ -92,6 +96,8 @@ class Display:
                 row.outputs = outputs
             if log is not None:
                 row.log = log
+            if disclosure is not None:
+                row.disclosure = disclosure
         if self._live is None:
             suffix = f" ({detail})" if detail else ""
             self.note(f"{name}: {status}{suffix}")
@@ -126,6 +132,7 @@ class Display:
                 outputs,
             )
         self.console.print(table)
+        self._disclosure_summary()
         for row in self.rows.values():
             if row.status != "failed":
                 continue
@@ -136,3 +143,62 @@ class Display:
                 parts.extend(Text("  " + line) for line in lines)
                 parts.append(Text(f"full log: {row.log}", style="bold"))
             self.console.print(Group(*parts))
+
+    def _disclosure_summary(self) -> None:
+        """Which moderately_sensitive outputs would not pass the disclosure checks."""
+        checks = {
+            path: check for row in self.rows.values() for path, check in row.disclosure.items()
+        }
+        if not checks:
+            return
+        profiles = ", ".join(sorted({check["profile"] for check in checks.values()}))
+        failing = [path for path, check in checks.items() if check["verdict"] == "fail"]
+        review = [path for path, check in checks.items() if check["verdict"] == "needs review"]
+        if not failing and not review:
+            self.console.print(
+                Text(
+                    f"All {_outputs(len(checks))} pass the disclosure checks ({profiles}).",
+                    style="green",
+                )
+            )
+            return
+        parts = [Text(f"Disclosure checks ({profiles}):", style="bold")]
+        if failing:
+            parts.append(
+                Text(f"  {_outputs(len(failing))} would fail the disclosure checks:", style="red")
+            )
+            parts.extend(_problem_lines(failing, checks))
+        if review:
+            parts.append(
+                Text(
+                    f"  {_outputs(len(review))} would need an output checker's review:",
+                    style="yellow",
+                )
+            )
+            parts.extend(_problem_lines(review, checks))
+        parts.append(
+            Text(
+                "  `osschools disclosure check FILE...` shows why, cell by cell; "
+                "docs/disclosure.md says how to make outputs pass.",
+                style="dim",
+            )
+        )
+        self.console.print(Group(*parts))
+
+
+def _outputs(count: int) -> str:
+    return f"{count} output{'' if count == 1 else 's'}"
+
+
+def _problem_lines(paths: list[str], checks: dict[str, dict[str, Any]]) -> list[Text]:
+    lines = []
+    for path in sorted(paths):
+        rules = ", ".join(
+            dict.fromkeys(
+                finding["rule"]
+                for finding in checks[path]["findings"]
+                if finding["verdict"] == checks[path]["verdict"]
+            )
+        )
+        lines.append(Text(f"    {path}" + (f" ({rules})" if rules else "")))
+    return lines

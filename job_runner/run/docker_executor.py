@@ -15,7 +15,8 @@ backend, in a locked-down container:
 The seccomp profile is Docker's default. It refuses `unshare(CLONE_NEWUSER)`, so ehrql-schools'
 own isolation of a definition cannot make its namespaces inside the container; on the synthetic
 trust (the only database here) definitions are not isolated by default, and with `--isolated`
-the loader falls back with a warning. That is safe because the whole container already has no
+the loader falls back, noting that it found no network interface but loopback and so relies on
+the container's having no network. That is safe because the whole container already has no
 network, and it is better than widening the seccomp profile: user namespaces are a frequent
 route to kernel privilege escalation.
 

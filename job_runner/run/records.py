@@ -1,56 +1,26 @@
-"""What a run leaves behind in metadata/: each action's log, the manifest of outputs, and local
-warnings about moderately_sensitive outputs that the backend's file checks would refuse."""
+"""What a run leaves behind in metadata/: each action's log and the manifest of outputs, with
+what the disclosure checks say about each moderately_sensitive output."""
 
 from __future__ import annotations
 
 import csv
 import datetime
 import gzip
+import hashlib
 import json
 import os
-import re
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from job_runner.pipeline import MODERATELY_SENSITIVE_TYPES
+from job_runner.disclosure.description import SIDECAR_SUFFIX
+from job_runner.disclosure.profiles import Profile
+from job_runner.disclosure.report import FileReport, Finding, Verdict
 
 MANIFEST = "manifest.json"
-MAX_RELEASE_BYTES = 16 * 1024 * 1024
-MAX_RELEASE_CSV_ROWS = 5_000
-# Column names that mark a file as pupil- or teacher-level (after lower-casing and turning
-# anything but letters and digits into `_`).
-IDENTIFYING_COLUMNS = frozenset(
-    {
-        "pupil_id",
-        "upn",
-        "uln",
-        "unique_pupil_number",
-        "teacher_id",
-        "staff_id",
-        "trn",
-        "teacher_reference_number",
-        "date_of_birth",
-        "dob",
-        "birth_date",
-        "postcode",
-        "post_code",
-        "address",
-        "name",
-        "first_name",
-        "forename",
-        "forenames",
-        "surname",
-        "last_name",
-        "full_name",
-        "legal_surname",
-        "email",
-        "phone",
-    }
-)
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".arrow", ".feather")
 
 
@@ -133,37 +103,107 @@ def table_shape(path: Path) -> Shape | None:
     return None
 
 
-def release_warnings(path: str, size: int, shape: Shape | None) -> list[str]:
-    """Why the backend's file checks would refuse this moderately_sensitive output."""
-    warnings = []
-    suffix = Path(path).suffix.lower()
-    if suffix not in MODERATELY_SENSITIVE_TYPES:
-        warnings.append(
-            f"{suffix or 'files without an extension'} cannot be released; use one of "
-            + ", ".join(MODERATELY_SENSITIVE_TYPES)
+def check_disclosure(
+    project: Path, paths: Sequence[str], rules: Profile, *, undeclared: Iterable[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """What the disclosure checks (`job_runner.disclosure`) say about an action's
+    moderately_sensitive outputs, checked together as one release request: per output, its
+    verdict and its failing and needs-review findings in short (`disclosure_summary`)."""
+    if not paths:
+        return {}
+    from job_runner.disclosure.checker import check_files
+
+    try:
+        reports = check_files([project / path for path in paths], rules, root=project)
+    except Exception as error:  # a broken check must not fail the action
+        message = (
+            f"the disclosure checks could not run ({type(error).__name__}: {error}); "
+            "run `osschools disclosure check` on it"
         )
-    if size > MAX_RELEASE_BYTES:
-        warnings.append(f"{size / 1024 / 1024:.1f} MB is over the 16 MB release limit")
-    if shape is not None and suffix == ".csv" and shape.rows > MAX_RELEASE_CSV_ROWS:
-        warnings.append(
-            f"{shape.rows:,} rows is over the {MAX_RELEASE_CSV_ROWS:,}-row limit for CSV files; "
-            "release aggregates, not row-level data"
-        )
-    if shape is not None:
-        found = [column for column in shape.columns if _normal(column) in IDENTIFYING_COLUMNS]
-        if found:
-            warnings.append(
-                "column"
-                + ("s " if len(found) > 1 else " ")
-                + ", ".join(found)
-                + (" look" if len(found) > 1 else " looks")
-                + " pupil- or teacher-level; such files are refused"
+        finding = {"verdict": "needs review", "rule": "checker_error", "count": 1}
+        return {
+            path: _checked_with(rules, "needs review", [{**finding, "message": message}])
+            for path in paths
+        }
+    undeclared = set(undeclared)
+    return {
+        path: disclosure_summary(report, rules, undeclared=undeclared)
+        for path, report in zip(paths, reports, strict=True)
+    }
+
+
+def disclosure_summary(
+    report: FileReport, rules: Profile, *, undeclared: Iterable[str] = ()
+) -> dict[str, Any]:
+    """A file's verdict and its failing and needs-review findings, one per rule and verdict
+    (how many, and the first one's place and message), worst first."""
+    groups: dict[tuple[Verdict, str], list[Finding]] = {}
+    for finding in report.findings:
+        if finding.verdict is not Verdict.PASS:
+            groups.setdefault((finding.verdict, finding.rule), []).append(finding)
+    sidecar = f"{report.path}{SIDECAR_SUFFIX}"
+    findings = []
+    for (verdict, rule), group in sorted(groups.items(), key=lambda item: -item[0][0].rank):
+        message = _place(group[0]) + group[0].message
+        if rule == "description" and sidecar in set(undeclared):
+            message = (
+                f"{sidecar} was written but is not declared as an output; declare it as "
+                "moderately_sensitive in project.yaml"
             )
-    return warnings
+        findings.append(
+            {"verdict": verdict.value, "rule": rule, "count": len(group), "message": message}
+        )
+    return _checked_with(rules, report.verdict.value, findings)
 
 
-def _normal(column: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", column.strip().lower()).strip("_")
+def _checked_with(rules: Profile, verdict: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "verdict": verdict,
+        "profile": rules.name,
+        "profile_sha256": profile_digest(rules),
+        "findings": findings,
+    }
+
+
+def profile_digest(rules: Profile) -> str:
+    """A short digest of a profile's parameters: a check made with other parameters is stale."""
+    text = json.dumps(rules.to_dict(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def needs_disclosure_check(entry: dict[str, Any], rules: Profile) -> bool:
+    """Whether a recorded moderately_sensitive output has no disclosure check with `rules`."""
+    if entry.get("level") != "moderately_sensitive":
+        return False
+    check = entry.get("disclosure")
+    return not check or check.get("profile_sha256") != profile_digest(rules)
+
+
+def _place(finding: Finding) -> str:
+    """Where a finding is, as a prefix: `n_pupils, line 4 (group=FSM): `."""
+    if finding.cell is None:
+        return ""
+    key = ", ".join(f"{name}={value}" for name, value in finding.cell.key.items())
+    return (
+        f"{finding.cell.column}, line {finding.cell.row + 2}" + (f" ({key})" if key else "") + ": "
+    )
+
+
+def disclosure_warning(path: str, check: dict[str, Any]) -> str | None:
+    """One line about an output that would not pass the disclosure checks, or None."""
+    verdict = check.get("verdict")
+    if verdict == "pass":
+        return None
+    outcome = "fail" if verdict == "fail" else "need an output checker's review in"
+    findings = check.get("findings", [])
+    line = f"{path} would {outcome} the disclosure checks ({check.get('profile')})"
+    if findings:
+        first = findings[0]
+        line += f": {first['rule']}: {first['message']}"
+        more = sum(finding["count"] for finding in findings) - 1
+        if more:
+            line += f" (and {more} more finding{'' if more == 1 else 's'})"
+    return line
 
 
 # Manifest
@@ -229,8 +269,7 @@ def output_entry(
     job_id: str,
     commit: str | None,
 ) -> dict[str, Any]:
-    """The manifest entry of one output file, with local release warnings if it is
-    moderately_sensitive."""
+    """The manifest entry of one output file (its disclosure check is added by the runner)."""
     file = project / path
     stat = file.stat()
     shape = table_shape(file) if path.lower().endswith(TABLE_SUFFIXES) else None
@@ -247,8 +286,6 @@ def output_entry(
         .astimezone()
         .isoformat(timespec="seconds"),
     }
-    if level == "moderately_sensitive":
-        entry["warnings"] = release_warnings(path, stat.st_size, shape)
     return entry
 
 
@@ -286,8 +323,15 @@ def summary_lines(
                 else ""
             )
             lines.append(f"  {path}  ({entry['level']}, {entry['size']:,} bytes{shape})")
-            for warning in entry.get("warnings", []):
-                lines.append(f"    warning: {warning}")
+            check = entry.get("disclosure")
+            if check:
+                lines.append(f"    disclosure checks ({check['profile']}): {check['verdict']}")
+                for finding in check["findings"]:
+                    count = f" x{finding['count']}" if finding["count"] > 1 else ""
+                    lines.append(
+                        f"      {finding['verdict']}: {finding['rule']}{count}: "
+                        f"{finding['message']}"
+                    )
     undeclared = list(undeclared)
     if undeclared:
         lines.append("not kept (written but not declared as outputs):")

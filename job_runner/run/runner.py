@@ -27,13 +27,24 @@ from types import FrameType
 from typing import Any
 
 from ehrql_schools.command_line import one_line
+from job_runner.disclosure.cli import chosen_profile
+from job_runner.disclosure.profiles import Profile
 from job_runner.pipeline import Pipeline
 from job_runner.run import state as states
 from job_runner.run.display import Display
 from job_runner.run.executors import Executor, kill_leftover_processes
 from job_runner.run.fingerprint import FileHasher, fingerprint
 from job_runner.run.planner import ActionJob, Plan, is_up_to_date, output_files
-from job_runner.run.records import ActionLog, Manifest, now_text, output_entry, summary_lines
+from job_runner.run.records import (
+    ActionLog,
+    Manifest,
+    check_disclosure,
+    disclosure_warning,
+    needs_disclosure_check,
+    now_text,
+    output_entry,
+    summary_lines,
+)
 from job_runner.run.state import JobRecord, JobState
 from job_runner.run.workspace import (
     METADATA,
@@ -60,6 +71,9 @@ class RunOptions:
     continue_on_error: bool = False
     timestamps: bool = False
     concurrency: int = 2
+    # The rules moderately_sensitive outputs are checked with (None: OSSCHOOLS_DISCLOSURE_PROFILE,
+    # else opensafely).
+    disclosure: Profile | None = None
 
 
 @dataclass
@@ -129,6 +143,7 @@ class Runner:
         self.executor = executor
         self.display = display
         self.options = options or RunOptions()
+        self.rules = self.options.disclosure or chosen_profile()
         self.metadata = self.project / METADATA
         self.state_folder = self.project / STATE_FOLDER
         self.manifest = Manifest(self.metadata)
@@ -282,13 +297,36 @@ class Runner:
 
     def _skip(self, job: ActionJob, job_fingerprint: str, last: JobRecord) -> Outcome:
         reason = "unchanged since its last successful run"
+        entries = self._checked_again(last)
         job_id = self.state.create(job.name, job_fingerprint, self.executor.name)
-        self.state.finish(job_id, states.SKIPPED, message=reason, outputs=last.outputs)
+        self.state.finish(job_id, states.SKIPPED, message=reason, outputs=entries)
         summary = {"status": states.SKIPPED, "job_id": job_id, "last_success": last.id}
-        self.manifest.update(job.name, summary, last.outputs)
-        outputs = sorted(last.outputs)
-        self.display.update(job.name, states.SKIPPED, reason, outputs=outputs)
+        self.manifest.update(job.name, summary, entries)
+        outputs = sorted(entries)
+        self.display.update(
+            job.name, states.SKIPPED, reason, outputs=outputs, disclosure=_checks(entries)
+        )
         return Outcome(job.name, states.SKIPPED, reason, outputs, job_id)
+
+    def _checked_again(self, last: JobRecord) -> dict[str, dict[str, Any]]:
+        """The outputs of a skipped action as last recorded: their disclosure checks are kept,
+        unless made with another profile (or before there were any), then made again."""
+        if not any(needs_disclosure_check(entry, self.rules) for entry in last.outputs.values()):
+            return last.outputs
+        entries = {path: dict(entry) for path, entry in last.outputs.items()}
+        self._check_disclosure(entries)
+        self.state.set_outputs(last.id, entries)
+        return entries
+
+    def _check_disclosure(
+        self, entries: dict[str, dict[str, Any]], undeclared: list[str] | None = None
+    ) -> None:
+        sensitive = [
+            path for path, entry in entries.items() if entry["level"] == "moderately_sensitive"
+        ]
+        checks = check_disclosure(self.project, sensitive, self.rules, undeclared=undeclared or [])
+        for path, check in checks.items():
+            entries[path]["disclosure"] = check
 
     def _run_job(self, job: ActionJob, job_fingerprint: str, inputs: dict[str, Path]) -> Outcome:
         job_id = self.state.create(job.name, job_fingerprint, self.executor.name)
@@ -356,10 +394,12 @@ class Runner:
         }
         self.manifest.update(job.name, summary, entries if status == states.SUCCEEDED else None)
         detail = "" if status == states.SUCCEEDED else message
-        self.display.update(job.name, status, detail, outputs=sorted(entries))
-        for path, entry in entries.items():
-            for warning in entry.get("warnings", []):
-                self.display.note(f"warning: {job.name}: {path}: {warning}")
+        checks = _checks(entries)
+        self.display.update(job.name, status, detail, outputs=sorted(entries), disclosure=checks)
+        for path, check in checks.items():
+            warning = disclosure_warning(path, check)
+            if warning:
+                self.display.note(f"warning: {job.name}: {warning}")
         return Outcome(job.name, status, message, sorted(entries), job_id)
 
     def _collect(
@@ -382,7 +422,13 @@ class Runner:
             for path, level in sorted(collected.outputs.items())
         }
         remove_stale_outputs(self.project, job.declared(), keep=entries)
+        self._check_disclosure(entries, collected.undeclared)
         return states.SUCCEEDED, "", entries, collected.undeclared
+
+
+def _checks(entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The disclosure checks of the outputs that have one."""
+    return {path: entry["disclosure"] for path, entry in entries.items() if "disclosure" in entry}
 
 
 def _when(moment: float) -> str:

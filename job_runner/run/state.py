@@ -140,6 +140,10 @@ class JobState:
             (status, now, now, exit_code, message, json.dumps(outputs or {}), job_id),
         )
 
+    def set_outputs(self, job_id: str, outputs: dict[str, dict[str, Any]]) -> None:
+        """Replace a finished job's recorded outputs (e.g. with a newer disclosure check)."""
+        self._execute("UPDATE jobs SET outputs = ? WHERE id = ?", (json.dumps(outputs), job_id))
+
     def get(self, job_id: str) -> JobRecord:
         rows = self._execute("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return _record(rows[0])

@@ -1,9 +1,6 @@
 """Each example is a complete project: `osschools run run_all` (local executor) runs it end to end
-on a small synthetic trust, and what it would release is disclosure-controlled.
-
-Until the disclosure checks read outputs themselves, the interim check here is the examples'
-convention: every count column of a moderately_sensitive CSV is named `n_...`, and holds only
-multiples of 5 or redacted (empty) cells, never a count of 1 to 7.
+on a small synthetic trust, and everything it would release passes the disclosure checks
+(`job_runner.disclosure.checker.check_files`, profile opensafely), each file with its description.
 """
 
 from __future__ import annotations
@@ -11,12 +8,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from job_runner.cli import cli
+from job_runner.disclosure.checker import check_files
+from job_runner.disclosure.profiles import profile
+from job_runner.disclosure.report import Verdict
 
 # The analysis scripts need the python image's stack; locally, `make demo` installs it.
 pytest.importorskip("matplotlib", reason="needs the analysis stack: make demo installs it")
@@ -52,12 +51,21 @@ def test_the_four_examples_have_projects() -> None:
     ]
 
 
+def problems(report) -> list[str]:
+    return [
+        f"{report.path}: {finding.verdict.value} {finding.rule}: {finding.message}"
+        for finding in report.findings
+        if finding.verdict is not Verdict.PASS
+    ]
+
+
 @pytest.mark.parametrize("example", PROJECTS)
-def test_example_project_runs_and_releases_only_controlled_counts(
+def test_example_project_runs_and_its_outputs_pass_the_disclosure_checks(
     example: str, trust: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OSSCHOOLS_DUMMY_DATA", str(trust))
     monkeypatch.delenv("OSSCHOOLS_DSN", raising=False)
+    monkeypatch.delenv("OSSCHOOLS_DISCLOSURE_PROFILE", raising=False)
     project = tmp_path / example
     ignore = shutil.ignore_patterns("output", "metadata", ".osschools", "__pycache__")
     shutil.copytree(EXAMPLES / example, project, ignore=ignore)
@@ -67,19 +75,16 @@ def test_example_project_runs_and_releases_only_controlled_counts(
 
     assert result.exit_code == 0, result.output
     released = released_files(project)
-    csvs = [path for path in released if path.suffix == ".csv"]
-    assert csvs, "no CSV table released"
-    assert [path for path in released if path.suffix == ".png"], "no PNG figure released"
-    for png in (path for path in released if path.suffix == ".png"):
+    assert [path for path in released if path.suffix == ".csv"], "no CSV table released"
+    pngs = [path for path in released if path.suffix == ".png"]
+    assert pngs, "no PNG figure released"
+    for png in pngs:
         assert png.read_bytes().startswith(PNG_SIGNATURE), png
-    counted = False
-    for csv in csvs:
-        table = pd.read_csv(csv)
-        for column in (name for name in table.columns if name.startswith("n_")):
-            counted = True
-            counts = table[column].dropna()
-            where = f"{csv.name}: {column}"
-            assert (counts == counts.round()).all(), f"{where} holds values that are not counts"
-            assert (counts % 5 == 0).all(), f"{where} has counts not rounded to 5: {list(counts)}"
-            assert not counts.between(1, 7).any(), f"{where} has small counts: {list(counts)}"
-    assert counted, "no count (n_...) column in any released CSV"
+    for output in (path for path in released if path.suffix in (".csv", ".png")):
+        assert output.with_name(output.name + ".sdc.json") in released, f"{output} undescribed"
+
+    reports = check_files(released, profile("opensafely"), root=project)
+
+    assert [problem for report in reports for problem in problems(report)] == []
+    assert {report.verdict for report in reports} == {Verdict.PASS}
+    assert f"All {len(released)} outputs pass the disclosure checks (opensafely)." in result.output

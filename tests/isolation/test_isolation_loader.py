@@ -202,10 +202,11 @@ def test_a_forged_answer_is_refused(definition):
         load(path)
 
 
-def fail_to_isolate(monkeypatch):
-    # The child as run on a machine without network namespaces.
+def fail_to_isolate(monkeypatch, *, before: str = "") -> None:
+    # The child as run on a machine without network namespaces (`before` runs first).
     bootstrap = (
         "import ehrql_schools.isolation as isolation\n"
+        f"{before}"
         "def isolate_network():\n"
         "    raise OSError(1, 'Operation not permitted')\n"
         "isolation.isolate_network = isolate_network\n"
@@ -222,7 +223,80 @@ def test_without_namespaces_isolated_loading_fails_closed(definition, monkeypatc
 
 
 def test_the_network_fallback_is_explicit(definition, monkeypatch, capsys):
-    fail_to_isolate(monkeypatch)
+    # As on a machine with a network interface (the child is told it has one).
+    fail_to_isolate(monkeypatch, before="isolation.non_loopback_interfaces = lambda: ['eth0']\n")
     path = definition("dataset.one = 1\n")
     assert constants(load(path, allow_network_fallback=True)) == {"one": 1}
-    assert "WITH network access" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "warning: running the dataset definition WITH network access" in err
+    assert "(Operation not permitted; network interfaces: eth0)" in err
+
+
+def test_the_fallback_without_network_interfaces_says_so(definition, monkeypatch, capsys):
+    # As in a container started with --network none, whose seccomp profile refuses unshare():
+    # the child really is in a network namespace with only loopback (made here by the real
+    # isolate_network), and then cannot make its own.
+    fail_to_isolate(monkeypatch, before="isolation.isolate_network()\n")
+    path = definition(
+        """
+        import socket
+        try:
+            socket.create_connection(("1.1.1.1", 53), timeout=2)
+            dataset.network = "connected"
+        except OSError:
+            dataset.network = "blocked"
+        """
+    )
+    assert constants(load(path, allow_network_fallback=True)) == {"network": "blocked"}
+    err = capsys.readouterr().err
+    assert "WITH network access" not in err
+    assert (
+        "note: running the dataset definition without a network namespace of its own "
+        "(Operation not permitted); it is still cut off from the network because this process "
+        "has no network interface but loopback" in err
+    )
+
+
+def test_without_network_interfaces_isolated_loading_still_fails_closed(definition, monkeypatch):
+    # Having no network now is not enough without the fallback (the loopback interface is up,
+    # and where the real database is, the fallback is never allowed).
+    fail_to_isolate(monkeypatch, before="isolation.isolate_network()\n")
+    path = definition("dataset.one = 1\n")
+    with pytest.raises(IsolationError, match="without network access"):
+        load(path)
+
+
+NET_DEV = """\
+Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop
+    lo:   11822     160    0    0    0     0          0         0    11822     160    0    0
+  eth0: 3077838     951    0    0    0     0          0         0  4897217   59205    0    0
+"""
+
+
+def test_network_interfaces_are_read_from_proc(tmp_path):
+    assert isolation.interface_names(NET_DEV) == ["lo", "eth0"]
+    net_dev = tmp_path / "dev"
+    net_dev.write_text(NET_DEV)
+    # `lo` is asked of the kernel (every network namespace has a loopback `lo`); an eth0 is
+    # not loopback, whether or not this machine has one.
+    assert isolation.non_loopback_interfaces(net_dev) == ["eth0"]
+    net_dev.write_text("".join(NET_DEV.splitlines(keepends=True)[:3]))  # only lo
+    assert isolation.non_loopback_interfaces(net_dev) == []
+    assert isolation.non_loopback_interfaces(tmp_path / "missing") is None
+    assert isolation.is_loopback("lo")
+    assert not isolation.is_loopback("no-such-interface")
+
+
+def test_the_fallback_message_names_what_the_definition_can_reach():
+    error = OSError(1, "Operation not permitted")
+    assert isolation.fallback_message("dataset", error, []).startswith(
+        "note: running the dataset definition without a network namespace of its own"
+    )
+    assert isolation.fallback_message("measures", error, ["eth0", "docker0"]) == (
+        "warning: running the measures definition WITH network access "
+        "(Operation not permitted; network interfaces: eth0, docker0)"
+    )
+    assert isolation.fallback_message("dataset", error, None) == (
+        "warning: running the dataset definition WITH network access (Operation not permitted)"
+    )

@@ -7,7 +7,12 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("OSSCHOOLS_DSN", "OSSCHOOLS_DUMMY_DATA", "OSSCHOOLS_DEBUG"):
+    for name in (
+        "OSSCHOOLS_DSN",
+        "OSSCHOOLS_DUMMY_DATA",
+        "OSSCHOOLS_DEBUG",
+        "OSSCHOOLS_DISCLOSURE_PROFILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 

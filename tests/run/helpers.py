@@ -33,17 +33,22 @@ def write(path: Path, text: str) -> None:
     path.write_text(textwrap.dedent(text).lstrip("\n"))
 
 
-def run(project: Path, *args: str) -> Result:
-    """`osschools run --project-dir PROJECT --executor local ARGS`, in this process."""
-    arguments = ["run", "--project-dir", str(project), "--executor", "local", *args]
+def run(project: Path, *args: str, executor: str = "local") -> Result:
+    """`osschools run --project-dir PROJECT --executor EXECUTOR ARGS`, in this process."""
+    arguments = ["run", "--project-dir", str(project), "--executor", executor, *args]
     return CliRunner().invoke(cli, arguments, catch_exceptions=False)
 
 
-def start(project: Path, *args: str) -> subprocess.Popen[str]:
-    """The same in a subprocess, to kill or interrupt."""
-    command = [str(OSSCHOOLS), "run", "--project-dir", str(project), "--executor", "local"]
+def start(project: Path, *args: str, executor: str = "local") -> subprocess.Popen[str]:
+    """The same in a subprocess, to kill or interrupt. It leads a process group of its own, as
+    a command started from a shell does, so that a test can send Ctrl-C to the whole group."""
+    command = [str(OSSCHOOLS), "run", "--project-dir", str(project), "--executor", executor]
     return subprocess.Popen(
-        [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [*command, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        process_group=0,
     )
 
 

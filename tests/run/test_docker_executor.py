@@ -167,13 +167,43 @@ def test_an_example_study_ehrql_then_a_table_and_figure(
     table = (project / "output" / "by_sex.csv").read_text().splitlines()
     assert table[0] == "sex,pupils,mean_enrolments"
     assert (project / "output" / "by_sex.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert not outputs["output/by_sex.csv"].get("warnings")
+    # The moderately_sensitive table was checked for disclosure where it was made: it has no
+    # description beside it, so at best it needs an output checker's review.
+    check = outputs["output/by_sex.csv"]["disclosure"]
+    assert (check["profile"], check["verdict"]) == ("opensafely", "needs review") or check[
+        "verdict"
+    ] == "fail"
     assert "Wrote" in (project / "metadata" / "generate_dataset.log").read_text()
 
     again = run(project, "run_all")
     assert again.exit_code == 0, again.output
     assert statuses(project, "generate_dataset") == ["succeeded", "skipped"]
     assert statuses(project, "describe") == ["succeeded", "skipped"]
+
+
+def test_an_isolated_definition_says_it_relies_on_the_container_having_no_network(
+    tmp_path: Path, dummy_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Docker's seccomp profile refuses unshare(), so the definition cannot have namespaces of
+    # its own; the container has no network, and the log says so rather than warn of network.
+    monkeypatch.setenv("OSSCHOOLS_DUMMY_DATA", str(dummy_data))
+    actions = """
+        generate_dataset:
+          run: >-
+            ehrql:v1 generate-dataset analysis/dataset_definition.py --isolated
+            --output output/dataset.csv.gz
+          outputs: {highly_sensitive: {dataset: output/dataset.csv.gz}}
+    """
+    files = {"analysis/dataset_definition.py": DEFINITION}
+    project = make_project(tmp_path / "study", actions, files)
+
+    result = run(project, "generate_dataset")
+
+    assert result.exit_code == 0, result.output
+    log = (project / "metadata" / "generate_dataset.log").read_text()
+    assert "WITH network access" not in log
+    assert "without a network namespace of its own" in log
+    assert "no network interface but loopback (as in a container started with --network" in log
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from job_runner.run.executors import kill_leftover_processes
 from job_runner.run.state import JobState
-from tests.run.helpers import jobs, make_project, run, start, statuses, wait_for
+from tests.run.helpers import jobs, make_project, manifest, run, start, statuses, wait_for
 
 # Sleeps for the number of seconds in seconds.txt, with a partial output meanwhile.
 SLEEPER = """
@@ -90,17 +91,62 @@ def test_outputs_half_moved_by_a_crashed_run_are_not_taken_as_complete(project: 
     assert (project / "output" / "slow.txt").read_text() == "complete"
 
 
-def test_ctrl_c_cancels_and_exits_130(project: Path) -> None:
-    runner = start(project, "slow")
-    job = started(project)
-    runner.send_signal(signal.SIGINT)
-    output, _ = runner.communicate(timeout=30)
+@pytest.fixture(params=["local", "docker"])
+def executor(request: pytest.FixtureRequest) -> str:
+    """Each executor; docker needs an engine and the action images (`action_images` skips
+    without them, and fails in CI)."""
+    if request.param == "docker":
+        request.getfixturevalue("action_images")
+    return request.param
+
+
+def containers_of(job_id: str) -> list[Any]:
+    """The containers (running or not) that the docker executor made for `job_id`."""
+    from job_runner import images
+    from job_runner.run.docker_executor import JOB_LABEL
+
+    client = images.docker_client()
+    try:
+        return client.containers.list(all=True, filters={"label": f"{JOB_LABEL}={job_id}"})
+    finally:
+        client.close()
+
+
+def test_ctrl_c_cancels_and_exits_130(project: Path, executor: str) -> None:
+    runner = start(project, "slow", executor=executor)
+    try:
+        job = started(project)
+        if executor == "docker":
+            [container] = containers_of(job["id"])
+            assert container.status == "running"
+        os.killpg(runner.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
+        output, _ = runner.communicate(timeout=60)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.communicate()
+
     assert runner.returncode == 130, output
     assert "Cancelling" in output
-    assert statuses(project, "slow") == ["cancelled"]
-    assert not (project / "output").exists()
+    [job] = jobs(project, "slow")
+    assert (job["status"], job["executor"]) == ("cancelled", executor)
+    assert not (project / "output").exists()  # the partial output was never collected
+    assert job["outputs"] == "{}"
     assert not Path(job["workdir"]).exists()
     assert not leftover_processes(job["id"])
+    if executor == "docker":
+        assert containers_of(job["id"]) == []
+    assert "cancelled" in (project / "metadata" / "slow.log").read_text()
+    recorded = manifest(project)
+    assert recorded["actions"]["slow"]["status"] == "cancelled"
+    assert "output/slow.txt" not in recorded["outputs"]
+
+    (project / "seconds.txt").write_text("0")
+    result = run(project, "slow", executor=executor)
+
+    assert result.exit_code == 0, result.output
+    assert statuses(project, "slow") == ["cancelled", "succeeded"]
+    assert (project / "output" / "slow.txt").read_text() == "complete"
 
 
 def test_leftover_processes_are_found_by_job_id(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""metadata/<action>.log, metadata/manifest.json and local release warnings."""
+"""metadata/<action>.log and metadata/manifest.json (their disclosure warnings:
+test_disclosure_warnings.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import hashlib
 import subprocess
 from pathlib import Path
 
-from job_runner.run.records import Shape, release_warnings
 from tests.run.helpers import FAIL, make_project, manifest, run
 
 TABLE = """
@@ -95,32 +95,18 @@ def test_a_failure_is_recorded_and_its_log_shown(tmp_path: Path) -> None:
     assert manifest(project)["actions"]["broken"]["exit_code"] == 3
 
 
-def test_warnings_for_outputs_the_backend_would_refuse(tmp_path: Path) -> None:
+def test_outputs_the_disclosure_checks_would_refuse_are_warned_about(tmp_path: Path) -> None:
     project = table_project(tmp_path, 5_001)
     result = run(project, "table")
     assert result.exit_code == 0  # a warning, not a failure
-    expected = [
-        "5,001 rows is over the 5,000-row limit for CSV files; release aggregates, not "
-        "row-level data",
-        "column pupil_id looks pupil- or teacher-level; such files are refused",
-    ]
-    assert manifest(project)["outputs"]["output/table.csv"]["warnings"] == expected
-    for warning in expected:
-        assert f"warning: table: output/table.csv: {warning}" in result.output
-        assert f"    warning: {warning}" in (project / "metadata" / "table.log").read_text()
-
-
-def test_no_warnings_for_a_small_aggregate(tmp_path: Path) -> None:
-    assert release_warnings("output/t.csv", 100, Shape(10, ["school", "count"])) == []
-
-
-def test_size_and_type_warnings() -> None:
-    warnings = release_warnings("output/t.parquet", 17 * 1024 * 1024, None)
-    assert warnings[0].startswith(".parquet cannot be released")
-    assert warnings[1] == "17.0 MB is over the 16 MB release limit"
-
-
-def test_identifying_columns_are_matched_loosely() -> None:
-    shape = Shape(2, ["School", "Date of Birth", "UPN", "Postcode"])
-    [warning] = release_warnings("output/t.csv", 10, shape)
-    assert warning.startswith("columns Date of Birth, UPN, Postcode look")
+    check = manifest(project)["outputs"]["output/table.csv"]["disclosure"]
+    assert (check["verdict"], check["profile"]) == ("fail", "opensafely")
+    first = check["findings"][0]
+    assert (first["verdict"], first["rule"], first["count"]) == ("fail", "row_limit", 1)
+    assert first["message"].startswith("5,001 rows is over the 5,000-row limit for CSV files")
+    assert (
+        "warning: table: output/table.csv would fail the disclosure checks (opensafely): "
+        "row_limit: 5,001 rows is over" in result.output
+    )
+    log = (project / "metadata" / "table.log").read_text()
+    assert "    disclosure checks (opensafely): fail\n      fail: row_limit: 5,001 rows" in log
