@@ -67,7 +67,7 @@ def _as_counts(counts: Any) -> Any:
         counts = pd.Series(counts)
     try:
         return counts.astype("Int64")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(
             "disclosure controls work on counts (whole numbers); got values that are not"
         ) from None
@@ -154,7 +154,9 @@ def recompute_totals(
     if axis in ("rows", "both"):
         sums = _as_counts(result[[*columns, *([label] if label in result else [])]])
         total_row = sums.sum(axis=0, min_count=1)
-        result.loc[label] = total_row
+        # Enlarge with a row of the right dtypes, so no column changes type on the way.
+        total = pd.DataFrame([total_row.to_list()], index=[label], columns=total_row.index)
+        result = pd.concat([result, _as_counts(total)])
         result[total_row.index] = _as_counts(result[total_row.index])
     return result
 
