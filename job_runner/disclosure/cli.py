@@ -330,7 +330,10 @@ def check_folder_command(
         verdict = Verdict(report.get("verdict", Verdict.REVIEW.value))
         verdicts.append(verdict)
         summary = report.get("summary", {})
-        problems = [item for item in report.get("findings", []) if item["verdict"] != "pass"]
+        problems = [item for item in report.get("findings", []) if item["verdict"] == "fail"]
+        problems += [
+            item for item in report.get("findings", []) if item["verdict"] == "needs review"
+        ]
         table.add_row(
             name,
             Text(verdict.value, style=VERDICT_STYLES[verdict]),
@@ -640,10 +643,8 @@ def _table_structure(file: Path, rules: Profile) -> dict[str, Any]:
         structure["total_label"] = label
     columns = {}
     for name, column in table.columns.items():
-        if (
-            column.role is Role.DIMENSION
-            or column.role in COUNT_ROLES
-            and is_sensitive(table, name)
+        if (column.role is Role.DIMENSION or column.role in COUNT_ROLES) and is_sensitive(
+            table, name
         ):
             column = column.model_copy(update={"sensitive": True})
         columns[name] = _column_json(column)

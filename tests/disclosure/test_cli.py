@@ -323,6 +323,15 @@ def test_describe_writes_a_starter_description(tmp_path: Path) -> None:
     assert columns["persistent_absence_pct"]["scale"] == 100.0
 
 
+def test_describe_marks_only_sensitive_dimensions_sensitive(tmp_path: Path) -> None:
+    path = tmp_path / "absence.csv"
+    path.write_text("school,fsm,n_pupils\nA,FSM,120\nA,not FSM,300\n")
+    assert osschools("disclosure", "describe", path).exit_code == 0
+    columns = json.loads((tmp_path / "absence.csv.sdc.json").read_text())["columns"]
+    assert columns["school"] == {"role": "dimension"}
+    assert columns["fsm"] == {"role": "dimension", "sensitive": True}
+
+
 def test_describe_does_not_claim_rounding_that_is_not_there(tmp_path: Path) -> None:
     path = table(tmp_path, year_8=9, described=False)
     assert osschools("disclosure", "describe", path).exit_code == 0
