@@ -253,3 +253,14 @@ def test_check_folder_checks_only_new_or_changed_files(tmp_path: Path) -> None:
 
 def test_check_folder_of_an_empty_folder(tmp_path: Path) -> None:
     assert check_folder(tmp_path, OPENSAFELY) == []
+
+
+def test_a_file_with_identifiers_reports_no_row_keys(tmp_path: Path) -> None:
+    # The UPN is a dimension here: other rules' findings must not repeat it as the row's key.
+    path = tmp_path / "pupils.csv"
+    path.write_text("upn_code,n_sessions\nA123456789012,3\nB123456789012,40\n")
+    report = check_file(path, profile("opensafely"))
+    assert "identifier" in {finding.rule for finding in report.failures()}
+    assert "minimum_count" in {finding.rule for finding in report.failures()}
+    assert all(not finding.cell.key for finding in report.findings if finding.cell)
+    assert "A123456789012" not in json.dumps(report.to_json()["findings"])
