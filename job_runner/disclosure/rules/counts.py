@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from job_runner.disclosure.description import Role
 from job_runner.disclosure.profiles import Profile
 from job_runner.disclosure.report import Finding, Verdict
@@ -21,10 +23,10 @@ def check_minimum_counts(table: Table, rules: Profile) -> list[Finding]:
     findings = []
     total_rows = set(table.total_rows)
     for column in table.count_columns:
-        for row in range(len(table.raw)):
-            if not table.is_shown(row, column):
-                continue
-            count = table.value(row, column)
+        values = table.values[column].to_numpy()
+        shown = ~table.suppressed[column].to_numpy() & ~np.isnan(values)
+        for row in np.flatnonzero(shown).tolist():
+            count = float(values[row])
             if rules.is_small(count):
                 margin = row in total_rows or column in table.total_columns
                 findings.append(

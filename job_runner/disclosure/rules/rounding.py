@@ -58,10 +58,17 @@ def check_rounding(table: Table, rules: Profile) -> list[Finding]:
         if not requirements:
             continue
         totals = _total_sums(table, column) if _recomputes_totals(table, column, rules) else {}
-        for row in range(len(table.raw)):
-            if not table.is_shown(row, column):
+        values = table.values[column].to_numpy()
+        shown = ~table.suppressed[column].to_numpy() & ~np.isnan(values)
+        failing = np.zeros(len(values), dtype=bool)
+        for rounding, _ in requirements:
+            failing |= ~_conforming(values, rounding)
+        # Only rows that are totals or break a rounding can give a finding.
+        candidates = set(np.flatnonzero(shown & failing).tolist()) | set(totals)
+        for row in sorted(candidates):
+            if not shown[row]:
                 continue
-            value = table.value(row, column)
+            value = float(values[row])
             if row in totals and abs(totals[row] - value) > 1e-9:
                 findings.append(_total_finding(table, row, column, value, totals[row]))
                 continue
@@ -70,6 +77,19 @@ def check_rounding(table: Table, rules: Profile) -> list[Finding]:
                     findings.append(_cell_finding(table, row, column, value, rounding, source))
                     break
     return findings
+
+
+def _conforming(values: np.ndarray, rounding: Rounding) -> np.ndarray:
+    """`conforms` for a whole column at once (NaN conforms: it is not shown)."""
+    with np.errstate(invalid="ignore"):
+        whole = values == np.round(values)
+        if rounding is None or rounding == "none":
+            result = np.ones(len(values), dtype=bool)
+        elif rounding == "midpoint6":
+            result = whole & ((values == 0) | ((values >= 3) & ((values - 3) % 6 == 0)))
+        else:
+            result = whole & (values % int(rounding) == 0)
+    return result | np.isnan(values)
 
 
 def _requirements(table: Table, column: str, rules: Profile) -> list[tuple[Rounding, str]]:
@@ -93,7 +113,7 @@ def _recomputes_totals(table: Table, column: str, rules: Profile) -> bool:
 
 def _total_sums(table: Table, column: str) -> dict[int, float]:
     """For each total cell in this column, the sum of the shown cells it totals."""
-    sums = {row: _row_total_sum(table, row, column) for row in table.total_rows}
+    sums: dict[int, float | None] = dict(_row_total_sums(table, column))
     if column in table.total_columns and _is_crosstab_total(table, column):
         parts = [
             other
@@ -107,19 +127,25 @@ def _total_sums(table: Table, column: str) -> dict[int, float]:
     return {row: total for row, total in sums.items() if total is not None}
 
 
-def _row_total_sum(table: Table, total_row: int, column: str) -> float | None:
-    """The sum of the shown cells a total row totals: the rows that agree with it on every
-    dimension it does not total over, and are not totals on those it does."""
-    totalled, fixed = [], []
-    for dimension in table.dimensions:
-        label = table.raw[dimension].iat[total_row]
-        (totalled if is_total_label(label, table.total_label) else fixed).append(dimension)
+def _row_total_sums(table: Table, column: str) -> dict[int, float]:
+    """For each total row, the sum of the shown cells it totals: the rows that agree with it on
+    every dimension it does not total over, and are not totals on those it does."""
+    labels = {name: table.raw[name].to_numpy(dtype=object) for name in table.dimensions}
+    is_total = {
+        name: np.array([is_total_label(label, table.total_label) for label in values])
+        for name, values in labels.items()
+    }
     body = np.array(table.body_rows, dtype=int)
-    labels = table.raw[fixed].to_numpy()
-    covered = body[(labels[body] == labels[total_row]).all(axis=1)]
-    if len(covered) == 0:
-        return None
-    return float(np.nansum(table.values[column].to_numpy()[covered]))
+    cells = table.values[column].to_numpy()
+    sums = {}
+    for total_row in table.total_rows:
+        covered = np.ones(len(body), dtype=bool)
+        for name, values in labels.items():
+            if not is_total[name][total_row]:
+                covered &= values[body] == values[total_row]
+        if covered.any():
+            sums[total_row] = float(np.nansum(cells[body[covered]]))
+    return sums
 
 
 def _is_crosstab_total(table: Table, column: str) -> bool:
